@@ -1,0 +1,63 @@
+"""The ``numberplate`` command. Each subcommand lives in its own module with ``register(subparsers)``.
+
+Subcommand modules are imported lazily by name so ``numberplate ocr`` never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from numberplate import __version__
+from numberplate.errors import NumberplateError
+
+# subcommand -> (module, one-line help). Modules define register(subparsers) -> ArgumentParser.
+SUBCOMMANDS = {
+    "ocr": ("numberplate.cli.ocr", "read the text of plate crops"),
+    "train": ("numberplate.cli.train", "train a model (needs the [train] extra)"),
+    "export": ("numberplate.cli.export", "export a trained checkpoint to ONNX + card"),
+    "eval": ("numberplate.cli.evaluate", "measure accuracy and speed on a labelled dataset"),
+    "synth": ("numberplate.cli.synth", "generate synthetic training data"),
+    "data": ("numberplate.cli.data", "check and manage datasets"),
+    "models": ("numberplate.cli.models", "list the shipped models and their measured metrics"),
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="numberplate",
+        description="Read vehicle licence plates; train every stage on your own data.",
+        epilog="Example: numberplate ocr --region ua crop.jpg",
+    )
+    parser.add_argument("--version", action="version", version=f"numberplate {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Only import the module of the subcommand being run; list the rest by their help line.
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        if name == wanted:
+            importlib.import_module(module_name).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except NumberplateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

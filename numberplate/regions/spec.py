@@ -1,0 +1,96 @@
+"""The plate-type specification record."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+from numberplate.regions.alphabet import DIGITS
+
+# Template language for plate texts: "L" = one letter of the spec's letters, "#" = one digit,
+# any other character is literal. Templates describe the canonical (reading-order) text.
+_TEMPLATE_LETTER = "L"
+_TEMPLATE_DIGIT = "#"
+
+
+@dataclass(frozen=True)
+class PlateStyle:
+    """How a plate type looks, for the synthetic renderer."""
+
+    size_mm: tuple[int, int] = (520, 112)
+    background: tuple[int, int, int] = (245, 245, 240)
+    foreground: tuple[int, int, int] = (20, 20, 20)
+    band: str | None = None  # "eu", "ua-2004", "ua-2015", "ru-region", "by", "kz" ...
+    band_text: str = ""  # country letters on the band, e.g. "UA", "D"
+    fonts: tuple[str, ...] = ()  # font file names, looked up in the font folders
+    # Per-type extras the renderer understands (e.g. "region_box": True for RU); kept open on purpose.
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """One plate type of one country.
+
+    Attributes:
+        code: unique type code, lower case, e.g. ``"ua-2015"``, ``"ru"``, ``"de"``.
+        country: the country (or family) code a user types, e.g. ``"ua"``, ``"de"``, ``"us"``.
+        description: human-readable name.
+        letters: letters that may appear (internal Latin alphabet).
+        templates: canonical text templates ("L" letter, "#" digit, others literal), with weights.
+        count_lines: text lines on the plate (1, 2 or 3).
+        line_slices: for multi-line plates, how the canonical text maps to visual lines: one tuple of
+            ``(start, end)`` slices of the canonical text per line, in visual order. Negative/None ends
+            follow Python slicing. Empty for one-line plates.
+        style: rendering style.
+        weight: relative sampling weight inside its country when generating data.
+    """
+
+    code: str
+    country: str
+    description: str
+    letters: str
+    templates: tuple[str, ...]
+    count_lines: int = 1
+    line_slices: tuple[tuple[tuple[int, int | None], ...], ...] = ()
+    style: PlateStyle = field(default_factory=PlateStyle)
+    weight: float = 1.0
+    template_weights: tuple[float, ...] = ()
+
+    @property
+    def alphabet(self) -> str:
+        """Every character a text of this type may contain."""
+        literals = {c for t in self.templates for c in t if c not in (_TEMPLATE_LETTER, _TEMPLATE_DIGIT)}
+        return "".join(sorted(set(DIGITS) | set(self.letters) | literals))
+
+    @property
+    def pattern(self) -> re.Pattern:
+        """A regex that matches exactly the canonical texts of this type."""
+        letter_class = "[" + re.escape("".join(sorted(set(self.letters)))) + "]"
+        parts = []
+        for template in self.templates:
+            regex = "".join(
+                letter_class if c == _TEMPLATE_LETTER else "[0-9]" if c == _TEMPLATE_DIGIT else re.escape(c)
+                for c in template
+            )
+            parts.append(f"(?:{regex})")
+        return re.compile("^(?:" + "|".join(parts) + ")$")
+
+    def matches(self, text: str) -> bool:
+        return bool(self.pattern.match(text))
+
+    def sample_text(self, rng: random.Random) -> str:
+        """A random canonical text of this type."""
+        weights = self.template_weights or None
+        template = rng.choices(self.templates, weights=weights)[0]
+        letters = self.letters
+        return "".join(
+            rng.choice(letters) if c == _TEMPLATE_LETTER else rng.choice(DIGITS) if c == _TEMPLATE_DIGIT else c
+            for c in template
+        )
+
+    def visual_lines(self, text: str) -> list[str]:
+        """Split a canonical text into the lines as they appear on the plate, top to bottom."""
+        if not self.line_slices:
+            return [text]
+        return ["".join(text[a:b] for a, b in line) for line in self.line_slices]
