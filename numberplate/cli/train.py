@@ -1,0 +1,79 @@
+"""``numberplate train ocr``: train a recognizer on one or more Nomeroff-layout datasets."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from numberplate.errors import ConfigError
+
+
+def _parse_source(text: str):
+    from numberplate.train.ocr import DataSource
+
+    path, _, weight = text.rpartition(":")
+    if path and weight.replace(".", "", 1).isdigit():
+        return DataSource(path=path, weight=float(weight))
+    return DataSource(path=text)
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "train", help="train a model (needs the [train] extra)",
+        description="Train a model. Logs, metrics and the best checkpoint go to logs/<name>-<date>/.",
+        epilog="Example: numberplate train ocr --config configs/ocr-universal.toml "
+               "--data synth/ua:3 ../shared/data/ocr/br-crops --out runs/ocr-ua",
+    )
+    stages = parser.add_subparsers(dest="stage", metavar="STAGE", required=True)
+    ocr = stages.add_parser("ocr", help="train the CRNN text recognizer",
+                            epilog="DIR may end in :WEIGHT (e.g. synth/ua:3) to set its share of each epoch.")
+    ocr.add_argument("--data", nargs="+", metavar="DIR[:WEIGHT]", help="datasets ({train,val,test}/{img,ann}); "
+                     "replace the config's [[data]] list")
+    ocr.add_argument("--config", type=Path, help="TOML recipe (see configs/)")
+    ocr.add_argument("--out", type=Path, help="run folder (default: logs/<name>-<date>)")
+    ocr.add_argument("--name", help="model name (default: from the config, else 'ocr')")
+    ocr.add_argument("--epochs", type=int)
+    ocr.add_argument("--batch-size", type=int)
+    ocr.add_argument("--samples-per-epoch", type=int)
+    ocr.add_argument("--lr", type=float)
+    ocr.add_argument("--seed", type=int)
+    ocr.add_argument("--runs", type=int, help="train K times with seeds seed..seed+K-1, keep the best on test")
+    ocr.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    ocr.add_argument("--threads", type=int, help="CPU threads for torch")
+    ocr.add_argument("--init-from", help="checkpoint to fine-tune from")
+    ocr.add_argument("--alphabet", help="latin, data, or a region code (e.g. ua)")
+    ocr.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    ocr.set_defaults(func=run_ocr)
+    return parser
+
+
+def run_ocr(args) -> int:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ConfigError("training needs PyTorch: pip install torch==2.13.0 && pip install -e .[train]") from None
+    from numberplate.train.config import load_toml
+    from numberplate.train.loop import default_run_dir, fit_runs
+    from numberplate.train.ocr import OcrTask, OcrTrainConfig
+
+    config = load_toml(OcrTrainConfig, args.config) if args.config else OcrTrainConfig()
+    if args.data:
+        config.data = [_parse_source(d) for d in args.data]
+    for attr, value in (("name", args.name), ("samples_per_epoch", args.samples_per_epoch),
+                        ("init_from", args.init_from), ("alphabet", args.alphabet)):
+        if value is not None:
+            setattr(config, attr, value)
+    for attr, value in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr),
+                        ("seed", args.seed), ("runs", args.runs), ("device", args.device),
+                        ("threads", args.threads)):
+        if value is not None:
+            setattr(config.loop, attr, value)
+    run_dir = args.out or default_run_dir(config.name)
+    if args.resume and not (Path(run_dir) / "last.pt").is_file() and not list(Path(run_dir).glob("seed-*/last.pt")):
+        raise ConfigError(f"{run_dir}: nothing to resume (no last.pt)")
+    task = OcrTask(config)
+    result = fit_runs(task, config.loop, run_dir, resume=args.resume)
+    print(f"best checkpoint: {result.best_checkpoint}")
+    print(f"validation: {result.best_val}")
+    print(f"test: {result.test}")
+    return 0

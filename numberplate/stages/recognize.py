@@ -1,0 +1,138 @@
+"""Text recognition on plate crops: preprocessing, the CRNN through ONNX Runtime, CTC decoding.
+
+The same :func:`preprocess_crop` feeds training and inference, so they never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from numberplate.data.images import read_image
+from numberplate.errors import NumberplateError
+from numberplate.runtime import LoadedModel, list_shipped_models, load_model
+from numberplate.types import TextReading
+
+BATCH_SIZE = 64
+
+
+def resize_crop(image: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
+    """RGB crop (H x W x 3 uint8) -> ``height x width x channels`` uint8, grey-scale when channels == 1."""
+    if image.ndim == 2:
+        image = image[:, :, None].repeat(3, axis=2)
+    if channels == 1:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[:, :, None]
+    shrinking = image.shape[0] > height or image.shape[1] > width
+    resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return resized.reshape(height, width, channels)
+
+
+def to_tensor_layout(batch: np.ndarray) -> np.ndarray:
+    """N x H x W x C uint8 -> N x C x H x W float32 in [0, 1] (the model's input)."""
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
+
+
+def preprocess_crop(image: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
+    """One RGB crop -> C x H x W float32 model input."""
+    return to_tensor_layout(resize_crop(image, height, width, channels)[None])[0]
+
+
+def ctc_greedy_decode(probs: np.ndarray, alphabet: str,
+                      allowed: np.ndarray | None = None) -> list[tuple[str, tuple[float, ...]]]:
+    """Best-path CTC decoding with per-character confidence.
+
+    Args:
+        probs: N x T x (1 + len(alphabet)) softmax outputs; class 0 is the blank.
+        alphabet: characters of classes 1..
+        allowed: optional boolean mask over classes (blank always allowed): the region's characters.
+            Probabilities are renormalised over the allowed classes before decoding.
+
+    Returns:
+        For each item, the text and one confidence per character (the highest probability the
+        character reached over the time steps it spans).
+    """
+    if allowed is not None:
+        probs = probs * allowed[None, None, :]
+        probs = probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
+    best = probs.argmax(axis=2)  # N x T
+    best_p = probs.max(axis=2)
+    results = []
+    for labels, scores in zip(best, best_p):
+        chars, confs, previous = [], [], 0
+        for label, score in zip(labels, scores):
+            if label != 0 and label == previous:
+                confs[-1] = max(confs[-1], float(score))
+            elif label != 0:
+                chars.append(alphabet[label - 1])
+                confs.append(float(score))
+            previous = label
+        results.append(("".join(chars), tuple(confs)))
+    return results
+
+
+def default_ocr_model(region: str | None) -> str:
+    """Shipped model for a region: its family's model when shipped, else the universal one."""
+    names = {card["name"] for card in list_shipped_models("ocr")}
+    if region:
+        from numberplate.regions import model_family
+
+        family_model = f"ocr-{model_family(region)}"
+        if family_model in names:
+            return family_model
+    if "ocr-universal" not in names:
+        raise NumberplateError("no shipped OCR model found in the package (numberplate/weights is empty); "
+                               "reinstall the package or pass --model PATH.onnx")
+    return "ocr-universal"
+
+
+class Recognizer:
+    """Reads the text of plate crops.
+
+    Args:
+        region: region code (``ua``, ``de``, ``us``...) to pick the region's model and restrict the
+            output to the region's alphabet; None reads with the universal model, unrestricted.
+        model: a shipped model name or an ``.onnx`` path, overriding the region's choice.
+        threads: ONNX Runtime intra-op threads (None = all cores).
+
+    Example:
+        >>> Recognizer(region="ua")("crop.jpg").text  # doctest: +SKIP
+        'AA1234BB'
+    """
+
+    def __init__(self, region: str | None = None, model: str | Path | None = None, threads: int | None = None):
+        self.region = region.lower() if region else None
+        if self.region:
+            from numberplate.regions import resolve
+
+            try:
+                specs = resolve(self.region)
+            except KeyError as exc:
+                raise NumberplateError(str(exc.args[0])) from None
+        self.model: LoadedModel = load_model(model or default_ocr_model(self.region), task="ocr", threads=threads)
+        card = self.model.card
+        self.alphabet: str = card["alphabet"]
+        self.height, self.width = card["input"]["height"], card["input"]["width"]
+        self.channels = card["input"]["channels"]
+        self.allowed = None
+        if self.region:
+            region_chars = set().union(*(spec.alphabet for spec in specs))
+            self.allowed = np.array([True] + [c in region_chars for c in self.alphabet])
+
+    def read_batch(self, images: Sequence[np.ndarray | str | Path]) -> list[TextReading]:
+        """Read many crops (RGB arrays or file paths); batched through the model."""
+        arrays = [read_image(i) if isinstance(i, str | Path) else i for i in images]
+        readings: list[TextReading] = []
+        for start in range(0, len(arrays), BATCH_SIZE):
+            chunk = arrays[start:start + BATCH_SIZE]
+            batch = np.stack([resize_crop(a, self.height, self.width, self.channels) for a in chunk])
+            probs = self.model.run(to_tensor_layout(batch))
+            for text, confs in ctc_greedy_decode(probs, self.alphabet, self.allowed):
+                confidence = float(np.prod(confs)) if confs else 0.0
+                readings.append(TextReading(text, confidence, confs, self.region, self.model.name))
+        return readings
+
+    def __call__(self, image: np.ndarray | str | Path) -> TextReading:
+        return self.read_batch([image])[0]

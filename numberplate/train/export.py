@@ -1,0 +1,108 @@
+"""Export a trained checkpoint to ONNX with its JSON card, and check ONNX Runtime agrees with PyTorch."""
+
+from __future__ import annotations
+
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from numberplate import __version__
+from numberplate.data.atomic import atomic_write_json
+from numberplate.errors import ConfigError, WeightsError
+from numberplate.models.crnn import CRNN, CRNNConfig
+from numberplate.runtime import load_model, sha256_of
+from numberplate.train.loop import load_checkpoint
+
+PARITY_TOLERANCE = 1e-4
+
+
+class _WithSoftmax(nn.Module):
+    """The exported graph returns probabilities, so inference needs no extra math (softmax once)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.model(images).softmax(-1)
+
+
+def build_from_checkpoint(state: dict) -> tuple[nn.Module, dict]:
+    task = state["task"]
+    if task.get("kind") != "ocr":
+        raise ConfigError(f"cannot export a {task.get('kind')!r} checkpoint yet")
+    config = CRNNConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])})
+    model = CRNN(config)
+    model.load_state_dict(state["model"])
+    return model.eval(), task
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None = None,
+                      metrics: dict | None = None, extra_card: dict | None = None) -> dict:
+    """Write ``out`` (.onnx) and its card (.json beside it); return the card.
+
+    Args:
+        checkpoint: ``best.pt`` written by training.
+        out: target ``.onnx`` path.
+        name: model name in the card (default: the file stem).
+        metrics: measured metrics to record (default: the checkpoint's validation metrics).
+        extra_card: more card fields (e.g. ``regions``).
+
+    Raises:
+        WeightsError: ONNX Runtime's output differs from PyTorch's beyond the tolerance.
+    """
+    out = Path(out)
+    if out.suffix != ".onnx":
+        raise ConfigError(f"{out}: export target must end in .onnx")
+    state = load_checkpoint(checkpoint)
+    model, task = build_from_checkpoint(state)
+    cfg = model.config
+    out.parent.mkdir(parents=True, exist_ok=True)
+    dummy = torch.rand(1, cfg.in_channels, cfg.input_height, cfg.input_width)
+    tmp = out.with_suffix(".onnx.tmp")
+    # eval() on the wrapper too: the exporter restores the wrapper's mode onto every child afterwards.
+    torch.onnx.export(_WithSoftmax(model).eval(), dummy, str(tmp), input_names=["images"], output_names=["probs"],
+                      dynamic_axes={"images": {0: "batch"}, "probs": {0: "batch"}}, opset_version=17,
+                      dynamo=False)
+    tmp.replace(out)
+    card = {
+        "name": name or out.stem,
+        "task": "ocr",
+        "architecture": "crnn",
+        "version": __version__,
+        "alphabet": task["alphabet"],
+        "blank_index": 0,
+        "input": {"height": cfg.input_height, "width": cfg.input_width, "channels": cfg.in_channels,
+                  "layout": "NCHW", "range": "0..1", "color": "grey" if cfg.in_channels == 1 else "rgb"},
+        "output": "probs: N x T x (1 + len(alphabet)), softmax over classes; class 0 = CTC blank",
+        "metrics": metrics if metrics is not None else {"val": state.get("val", {})},
+        "recipe": task.get("recipe", {}),
+        "data": task.get("data", {}),
+        "epoch": state.get("epoch"),
+        "seed": state.get("seed"),
+        "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "sha256": sha256_of(out),
+        **(extra_card or {}),
+    }
+    atomic_write_json(out.with_suffix(".json"), card, indent=2)
+    check_parity(model, out, dummy_batch=torch.rand(8, cfg.in_channels, cfg.input_height, cfg.input_width))
+    return card
+
+
+def check_parity(model: nn.Module, onnx_path: Path, dummy_batch: torch.Tensor) -> float:
+    """Max absolute difference of probabilities between PyTorch and ONNX Runtime; raises if too large."""
+    model.eval()
+    with torch.no_grad():
+        expected = model(dummy_batch).softmax(-1).numpy()
+    loaded = load_model(onnx_path, task="ocr", threads=1)
+    actual = loaded.run(dummy_batch.numpy().astype(np.float32))
+    diff = float(np.abs(expected - actual).max())
+    if diff > PARITY_TOLERANCE:
+        raise WeightsError(f"{onnx_path}: ONNX output differs from PyTorch by {diff:.2e} (> {PARITY_TOLERANCE})")
+    return diff

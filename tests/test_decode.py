@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from numberplate.stages.recognize import ctc_greedy_decode
+
+ALPHABET = "AB1"
+
+
+def _probs(steps, confidence=0.9):
+    """One-hot-ish probabilities over [blank, A, B, 1] for a list of class indexes."""
+    probs = np.full((1, len(steps), 4), (1 - confidence) / 3, np.float32)
+    for t, cls in enumerate(steps):
+        probs[0, t, cls] = confidence
+    return probs
+
+
+def test_repeats_collapse_and_blanks_separate():
+    # A A _ A B B _ 1 -> "AAB1"
+    [(text, confs)] = ctc_greedy_decode(_probs([1, 1, 0, 1, 2, 2, 0, 3]), ALPHABET)
+    assert text == "AAB1"
+    assert len(confs) == 4 and all(c == pytest.approx(0.9) for c in confs)
+
+
+def test_char_confidence_is_the_best_step():
+    probs = _probs([2, 2, 0])
+    probs[0, 1] = [0.05, 0.05, 0.85, 0.05]
+    probs[0, 0] = [0.3, 0.1, 0.5, 0.1]
+    [(text, confs)] = ctc_greedy_decode(probs, ALPHABET)
+    assert text == "B" and confs == (pytest.approx(0.85),)
+
+
+def test_mask_renormalises_over_allowed_classes():
+    probs = np.array([[[0.1, 0.5, 0.0, 0.4]]], np.float32)  # "A" wins unmasked
+    assert ctc_greedy_decode(probs, ALPHABET)[0][0] == "A"
+    allowed = np.array([True, False, True, True])  # region without "A"
+    text, confs = ctc_greedy_decode(probs, ALPHABET, allowed)[0]
+    assert text == "1" and confs[0] == pytest.approx(0.8)
+
+
+def test_all_blank_is_empty():
+    assert ctc_greedy_decode(_probs([0, 0, 0]), ALPHABET) == [("", ())]

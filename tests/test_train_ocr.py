@@ -1,0 +1,122 @@
+"""Training, resume, repeated runs, export and inference on a tiny generated dataset."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from numberplate.errors import ConfigError, WeightsError  # noqa: E402
+from numberplate.stages.recognize import Recognizer  # noqa: E402
+from numberplate.train.config import from_dict, load_toml  # noqa: E402
+from numberplate.train.export import export_checkpoint  # noqa: E402
+from numberplate.train.loop import LoopConfig, fit, fit_runs, select_device  # noqa: E402
+from numberplate.train.ocr import DataSource, OcrTask, OcrTrainConfig  # noqa: E402
+from numberplate.models.crnn import CRNNConfig  # noqa: E402
+
+TINY = CRNNConfig(widths=(8, 8, 8, 8), rnn_hidden=8)
+
+
+def tiny_config(dataset, **loop) -> OcrTrainConfig:
+    return OcrTrainConfig(name="tiny", data=[DataSource(str(dataset))], samples_per_epoch=64, model=TINY,
+                          loop=LoopConfig(epochs=2, batch_size=16, threads=1, **loop))
+
+
+def test_fit_writes_logs_metrics_and_checkpoints(ocr_dataset, tmp_path):
+    run = tmp_path / "run"
+    result = fit(OcrTask(tiny_config(ocr_dataset)), tiny_config(ocr_dataset).loop, run)
+    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [0, 1]
+    assert all("val_acc" in r and "train_loss" in r for r in rows)
+    assert (run / "metrics.csv").read_text().splitlines()[0].startswith("epoch,train_loss")
+    assert result.best_checkpoint == run / "best.pt" and (run / "last.pt").is_file()
+    assert json.loads((run / "config.json").read_text())["task"]["alphabet"] == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    assert "acc" in result.test
+
+
+def test_resume_continues_after_the_last_epoch(ocr_dataset, tmp_path):
+    run = tmp_path / "run"
+    config = tiny_config(ocr_dataset)
+    config.loop.epochs = 1
+    fit(OcrTask(config), config.loop, run)
+    config.loop.epochs = 3
+    fit(OcrTask(config), config.loop, run, resume=True)
+    epochs = [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()]
+    assert epochs == [0, 1, 2]
+
+
+def test_runs_keep_the_best_on_test(ocr_dataset, tmp_path):
+    config = tiny_config(ocr_dataset, runs=2, seed=5)
+    config.loop.epochs = 1
+    result = fit_runs(OcrTask(config), config.loop, tmp_path / "runs")
+    summary = json.loads((tmp_path / "runs" / "runs.json").read_text())
+    assert [r["seed"] for r in summary["runs"]] == [5, 6]
+    best = max(summary["runs"], key=lambda r: r["test"]["acc"])
+    assert summary["best_seed"] == best["seed"] == result.seed
+    assert (tmp_path / "runs" / "best.pt").is_file()
+
+
+def test_export_parity_and_inference(ocr_dataset, tmp_path):
+    config = tiny_config(ocr_dataset)
+    fit(OcrTask(config), config.loop, tmp_path / "run")
+    onnx_path = tmp_path / "model" / "tiny.onnx"
+    card = export_checkpoint(tmp_path / "run" / "best.pt", onnx_path)
+    assert card["alphabet"].startswith("0123") and card["input"] == {
+        "height": 32, "width": 128, "channels": 1, "layout": "NCHW", "range": "0..1", "color": "grey"}
+    assert json.loads(onnx_path.with_suffix(".json").read_text())["sha256"] == card["sha256"]
+    recognizer = Recognizer(model=onnx_path, threads=1)
+    image = np.full((40, 160, 3), 255, np.uint8)
+    readings = recognizer.read_batch([image, image])
+    assert len(readings) == 2 and 0.0 <= readings[0].confidence <= 1.0
+    assert len(readings[0].char_confidences) == len(readings[0].text)
+    assert readings[0] == readings[1]
+
+
+def test_corrupt_weights_give_a_clear_error(ocr_dataset, tmp_path):
+    config = tiny_config(ocr_dataset)
+    config.loop.epochs = 1
+    fit(OcrTask(config), config.loop, tmp_path / "run")
+    onnx_path = tmp_path / "m.onnx"
+    export_checkpoint(tmp_path / "run" / "best.pt", onnx_path)
+    data = bytearray(onnx_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    onnx_path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="does not match its card"):
+        Recognizer(model=onnx_path)
+    onnx_path.with_suffix(".json").unlink()
+    with pytest.raises(WeightsError, match="model card not found"):
+        Recognizer(model=onnx_path)
+
+
+def test_device_choice_on_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert select_device("auto").type == "cpu"
+    assert select_device("cpu").type == "cpu"
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        select_device("cuda")
+    with pytest.raises(ConfigError, match="unknown device"):
+        select_device("tpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert select_device("auto").type == "cuda"
+
+
+def test_config_errors_name_the_key(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('name = "x"\n[loop]\nepochs = 3\nbogus = 1\n')
+    with pytest.raises(ConfigError, match=r"c.toml.loop: unknown key\(s\) bogus"):
+        load_toml(OcrTrainConfig, path)
+    path.write_text('name = "x"\n[[data]]\npath = "a"\nweight = 2\n[loop]\nepochs = "many"\n')
+    with pytest.raises(ConfigError, match="epochs: expected int"):
+        load_toml(OcrTrainConfig, path)
+    config = from_dict(OcrTrainConfig, {"data": [{"path": "a", "weight": 2}], "model": {"widths": [1, 2, 3, 4]}})
+    assert config.data[0].weight == 2.0 and config.model.widths == (1, 2, 3, 4)
+
+
+def test_no_data_and_not_a_dataset(tmp_path):
+    with pytest.raises(ConfigError, match="at least one data source"):
+        OcrTask(OcrTrainConfig())
+    from numberplate.errors import InputError
+
+    with pytest.raises(InputError, match="not a Nomeroff OCR dataset"):
+        OcrTask(OcrTrainConfig(data=[DataSource(str(tmp_path))]))
