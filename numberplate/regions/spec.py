@@ -56,6 +56,7 @@ class RegionSpec:
     style: PlateStyle = field(default_factory=PlateStyle)
     weight: float = 1.0
     template_weights: tuple[float, ...] = ()
+    prefixes: tuple[tuple[str, float], ...] = ()  # (prefix, weight): real first letters, e.g. UA regions
 
     @property
     def alphabet(self) -> str:
@@ -84,10 +85,15 @@ class RegionSpec:
         weights = self.template_weights or None
         template = rng.choices(self.templates, weights=weights)[0]
         letters = self.letters
-        return "".join(
+        text = "".join(
             rng.choice(letters) if c == _TEMPLATE_LETTER else rng.choice(DIGITS) if c == _TEMPLATE_DIGIT else c
             for c in template
         )
+        if self.prefixes:
+            prefix = rng.choices([p for p, _ in self.prefixes], weights=[w for _, w in self.prefixes])[0]
+            if self.matches(prefix + text[len(prefix):]):
+                text = prefix + text[len(prefix):]
+        return text
 
     def visual_lines(self, text: str) -> list[str]:
         """Split a canonical text into the lines as they appear on the plate, top to bottom."""

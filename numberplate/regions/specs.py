@@ -1,4 +1,12 @@
-"""The plate types we know. Facts and sources: ../shared/design/PLATES.md (summarised in docstrings)."""
+"""The plate types we know. Facts and sources: ../shared/design/PLATES.md (sizes, layouts, alphabets).
+
+Texts are canonical: reading order, no separators, Cyrillic look-alikes as Latin letters.
+``style.options`` keys the renderer understands:
+  ``region_digits``: the trailing N digits sit in a separate region box (RU, KZ);
+  ``separator``: what separates letter/digit groups on the plate (" " by default, "-" for FR);
+  ``top_text``: small text along the top edge (US state names, BR city, AR country);
+  ``stretch``: horizontal stretch of the font.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +16,117 @@ UA_LETTERS = "ABCEHIKMOPTX"
 RU_LETTERS = "ABEKMHOPCTYX"
 BY_LETTERS = "ABEIKMHOPCTX"
 LATIN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+ES_LETTERS = "BCDFGHJKLMNPRSTVWXYZ"
+
+WHITE, BLACK, YELLOW = (244, 244, 238), (22, 22, 24), (246, 205, 40)
+FE_FONTS = ("GL-Nummernschild-Mtl.ttf", "GL-Nummernschild-Eng.ttf")
+DIN_FONTS = ("OSP-DIN.ttf", "GL-Nummernschild-Eng.ttf")
+GOST_FONTS = ("RoadNumbers2.0.ttf", "GL-Nummernschild-Eng.ttf")
+GENERIC_FONTS = ("barlow-condensed-latin-600-normal.woff2", "oswald-latin-500-normal.woff2",
+                 "pt-sans-narrow-latin-700-normal.woff2", "GL-Nummernschild-Eng.ttf")
+
+# Nomeroff Net's region statistics (PLATES.md §1.2), rounded: realistic UA prefixes for sampling.
+UA_PREFIXES = (
+    ("AA", 60), ("AE", 38), ("BH", 34), ("AI", 31), ("AX", 29), ("BC", 28), ("AH", 28), ("AP", 21),
+    ("AB", 20), ("BI", 19), ("CA", 16), ("AT", 16), ("BX", 16), ("AM", 15), ("BK", 15), ("BE", 14),
+    ("AC", 14), ("BA", 13), ("CB", 13), ("BB", 13), ("BM", 12), ("BO", 12), ("BT", 12), ("AO", 11),
+    ("CE", 10), ("AK", 6), ("CH", 2), ("KA", 8), ("KI", 6), ("KE", 5), ("HH", 4), ("KX", 4), ("HC", 3),
+    ("TT", 2), ("OO", 2), ("XX", 2), ("CC", 2),
+)
+
+
+def _eu(code: str, band_text: str, templates: tuple[str, ...], letters: str = LATIN_LETTERS,
+        description: str = "", background=WHITE, **options) -> RegionSpec:
+    return RegionSpec(code, code, description or f"{code.upper()} (EU one-line)", letters, templates,
+                      style=PlateStyle(size_mm=(520, 110), background=background, band="eu", band_text=band_text,
+                                       fonts=FE_FONTS, options=options))
+
+
+def _de_templates() -> tuple[str, ...]:
+    out = []
+    for district in ("L", "LL", "LLL"):
+        for letters in ("L", "LL"):
+            for digits in ("#", "##", "###", "####"):
+                if len(district + letters + digits) <= 8:
+                    out.append(district + letters + digits)
+    return tuple(out)
+
 
 SPECS: tuple[RegionSpec, ...] = (
-    RegionSpec("ua-2015", "ua", "Ukraine 2015 one-line", UA_LETTERS, ("LL####LL",),
-               style=PlateStyle(band="ua-2015", band_text="UA")),
-    RegionSpec("ru", "ru", "Russia type 1", RU_LETTERS, ("L###LL##", "L###LL###")),
-    RegionSpec("kz", "kz", "Kazakhstan 2012", LATIN_LETTERS, ("###LLL##",)),
-    RegionSpec("de", "de", "Germany", LATIN_LETTERS, ("LLL####", "LLL###", "LL####", "LLL####")),
-    RegionSpec("br", "br", "Brazil (old and Mercosur)", LATIN_LETTERS, ("LLL####", "LLL#L##")),
-    RegionSpec("us", "us", "United States (generic)", LATIN_LETTERS, ("LLL####", "###LLL", "#LLL###")),
-    RegionSpec("ar", "ar", "Argentina (old and Mercosur)", LATIN_LETTERS, ("LLL###", "LL###LL")),
+    # -- Ukraine ----------------------------------------------------------------------------------
+    RegionSpec("ua-2015", "ua", "Ukraine, 2015 design, one line", UA_LETTERS, ("LL####LL",),
+               style=PlateStyle(band="ua-2015", band_text="UA", fonts=DIN_FONTS, options={"stretch": 1.15}),
+               weight=5, prefixes=UA_PREFIXES),
+    RegionSpec("ua-2004", "ua", "Ukraine, 2004 design (flag band), one line", UA_LETTERS, ("LL####LL",),
+               style=PlateStyle(band="ua-2004", band_text="UA", fonts=DIN_FONTS, options={"stretch": 1.15}),
+               weight=3, prefixes=UA_PREFIXES),
+    RegionSpec("ua-1995", "ua", "Ukraine, 1995 series", UA_LETTERS, ("#####LL",),
+               style=PlateStyle(band="ua-2004", band_text="UA", fonts=DIN_FONTS,
+                                options={"stretch": 1.15, "groups": (3, 2, 2), "group_separators": "- "}),
+               weight=1),
+    RegionSpec("ua-taxi", "ua", "Ukraine, yellow field (buses, taxis)", UA_LETTERS, ("LL####LL",),
+               style=PlateStyle(background=YELLOW, band="ua-2015", band_text="UA", fonts=DIN_FONTS,
+                                options={"stretch": 1.15}), weight=0.5, prefixes=UA_PREFIXES),
+    RegionSpec("ua-2015-2", "ua", "Ukraine, square two-line (region+series / digits)", UA_LETTERS, ("LL####LL",),
+               count_lines=2, line_slices=(((0, 2), (6, 8)), ((2, 6),)),
+               style=PlateStyle(size_mm=(280, 200), band="ua-2015", band_text="UA", fonts=DIN_FONTS),
+               weight=0.7, prefixes=UA_PREFIXES),
+    RegionSpec("ua-2015-3", "ua", "Ukraine, motorcycle three-line (region / digits / series)", UA_LETTERS,
+               ("LL####LL",), count_lines=3, line_slices=(((0, 2),), ((2, 6),), ((6, 8),)),
+               style=PlateStyle(size_mm=(220, 174), fonts=DIN_FONTS), weight=0.3, prefixes=UA_PREFIXES),
+    # -- Russia -----------------------------------------------------------------------------------
+    RegionSpec("ru", "ru", "Russia, type 1", RU_LETTERS, ("L###LL##", "L###LL###"), template_weights=(3, 2),
+               style=PlateStyle(band=None, fonts=GOST_FONTS, options={"region_digits": True}), weight=6),
+    RegionSpec("ru-taxi", "ru", "Russia, type 1B taxi (yellow)", RU_LETTERS, ("LL#####", "LL######"),
+               style=PlateStyle(background=YELLOW, fonts=GOST_FONTS, options={"region_digits": True}), weight=1),
+    RegionSpec("ru-trailer", "ru", "Russia, type 2 trailer", RU_LETTERS, ("LL######", "LL#######"),
+               style=PlateStyle(fonts=GOST_FONTS, options={"region_digits": True}), weight=0.7),
+    RegionSpec("ru-military", "ru", "Russia, military (black)", RU_LETTERS, ("####LL##",),
+               style=PlateStyle(background=(25, 25, 28), foreground=(238, 238, 238), fonts=GOST_FONTS,
+                                options={"region_digits": True}), weight=0.4),
+    RegionSpec("ru-moto", "ru", "Russia, type 4 motorcycle (digits / letters + region)", RU_LETTERS,
+               ("####LL##",), count_lines=2, line_slices=(((0, 4),), ((4, 8),)),
+               style=PlateStyle(size_mm=(245, 160), fonts=GOST_FONTS), weight=0.3),
+    # -- Belarus, Kazakhstan ----------------------------------------------------------------------
+    RegionSpec("by", "by", "Belarus, cars since 2004", BY_LETTERS, ("####LL#",),
+               style=PlateStyle(band="by", band_text="BY", fonts=DIN_FONTS,
+                                options={"stretch": 1.1, "groups": (4, 2, 1), "group_separators": " -"})),
+    RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS, ("###LLL##", "###LL##"), template_weights=(4, 1),
+               style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS[::-1] + GENERIC_FONTS,
+                                options={"region_digits": True})),
+    # -- European Union -----------------------------------------------------------------------------
+    _eu("de", "D", _de_templates(), description="Germany"),
+    _eu("pl", "PL", ("LL#####", "LL####L", "LLL####", "LLL##LL", "LL###LL"), description="Poland"),
+    _eu("sk", "SK", ("LL###LL",), description="Slovakia"),
+    _eu("cz", "CZ", ("#L#####", "#LL####"), description="Czechia"),
+    _eu("fr", "F", ("LL###LL",), description="France", separator="-"),
+    _eu("nl", "NL", ("##LLL#", "#LLL##", "LL###L", "L###LL", "LLL##L", "##LL##", "LL##LL"), description="Netherlands",
+        background=YELLOW, separator="-"),
+    _eu("it", "I", ("LL###LL",), description="Italy"),
+    _eu("es", "E", ("####LLL",), letters=ES_LETTERS, description="Spain"),
+    _eu("lt", "LT", ("LLL###",), description="Lithuania"),
+    _eu("lv", "LV", ("LL####", "LL###"), description="Latvia", separator="-"),
+    _eu("ee", "EST", ("###LLL",), description="Estonia"),
+    _eu("at", "A", ("L####L", "L###LL", "LL###LL", "L##LLL", "LL####L"), description="Austria", separator="-"),
+    _eu("eu", "EU", ("LL###LL", "LLL###", "LL####", "###LLL", "L###LL", "LL##LLL", "LLL####"),
+        description="Generic Latin European plate"),
+    # -- Americas ---------------------------------------------------------------------------------
+    RegionSpec("us", "us", "United States (generic state plate)", LATIN_LETTERS,
+               ("LLL####", "###LLL", "#LLL###", "LLL###", "LL#####", "#LL####", "######", "LLLL##", "##L###"),
+               template_weights=(5, 3, 4, 2, 1, 1, 1, 1, 1),
+               style=PlateStyle(size_mm=(305, 152), band="us", fonts=GENERIC_FONTS + FE_FONTS[1:],
+                                options={"top_text": True, "separator": ""})),
+    RegionSpec("br", "br", "Brazil, grey plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
+               style=PlateStyle(size_mm=(400, 130), background=(200, 202, 200), band="br-old",
+                                fonts=FE_FONTS[::-1] + GENERIC_FONTS, options={"top_text": True, "separator": "-"}),
+               weight=3),
+    RegionSpec("br-mercosur", "br", "Brazil, Mercosur (LLL9L99)", LATIN_LETTERS, ("LLL#L##",),
+               style=PlateStyle(size_mm=(400, 130), band="mercosur", band_text="BRASIL",
+                                fonts=FE_FONTS + GENERIC_FONTS, options={"separator": ""})),
+    RegionSpec("ar", "ar", "Argentina, black plate (LLL 999)", LATIN_LETTERS, ("LLL###",),
+               style=PlateStyle(size_mm=(294, 129), background=(24, 24, 26), foreground=(240, 240, 240),
+                                band="ar-old", fonts=FE_FONTS + GENERIC_FONTS, options={"top_text": True}), weight=2),
+    RegionSpec("ar-mercosur", "ar", "Argentina, Mercosur (LL 999 LL)", LATIN_LETTERS, ("LL###LL",),
+               style=PlateStyle(size_mm=(400, 130), band="mercosur", band_text="REPUBLICA ARGENTINA",
+                                fonts=FE_FONTS + GENERIC_FONTS)),
 )

@@ -1,0 +1,46 @@
+"""``numberplate synth ocr``: synthetic plate crops for training the recognizer."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("synth", help="generate synthetic training data",
+                                   description="Generate synthetic training data.",
+                                   epilog="Example: numberplate synth ocr --region ua --count 1000 --out work/synth/ua")
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    ocr = kinds.add_parser(
+        "ocr", help="plate crops in the Nomeroff layout {train,val,test}/{img,ann}",
+        description="Render plates of the given regions, put them through camera effects and write crops "
+                    "with their labels.",
+        epilog="Example: numberplate synth ocr --region ua --region ru --count 20000 --out work/synth/cyr "
+               "--fonts ../shared/fonts --jobs 2")
+    ocr.add_argument("--region", action="append", required=True,
+                     help="country (ua), plate type (ua-2015) or 'all'; repeatable")
+    ocr.add_argument("--count", type=int, required=True)
+    ocr.add_argument("--out", type=Path, required=True)
+    ocr.add_argument("--fonts", action="append", default=[], metavar="DIR",
+                     help="extra font folder searched first; repeatable (also $NUMBERPLATE_FONTS)")
+    ocr.add_argument("--seed", type=int, default=0)
+    ocr.add_argument("--jobs", type=int, default=1, help="worker processes")
+    ocr.add_argument("--val-fraction", type=float, default=0.05)
+    ocr.add_argument("--test-fraction", type=float, default=0.05)
+    ocr.add_argument("--max-lines", type=int, default=3, help="leave out plate types with more text lines")
+    ocr.set_defaults(func=run_ocr)
+    return parser
+
+
+def run_ocr(args) -> int:
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        from numberplate.errors import ConfigError
+
+        raise ConfigError("the generator needs Pillow: pip install -e .[synth]") from None
+    from numberplate.synth.ocr_dataset import generate
+
+    generate(args.region, args.count, args.out, seed=args.seed, font_dirs=tuple(args.fonts), jobs=args.jobs,
+             val_fraction=args.val_fraction, test_fraction=args.test_fraction, max_lines=args.max_lines)
+    return 0

@@ -1,0 +1,120 @@
+"""Camera and capture effects: from a flat rendered plate to a crop like the ones a detector cuts out.
+
+Order matters and follows the physics: scene (background, frame) -> perspective -> crop box ->
+optics (blur) -> sensor (down-scaling, noise, colour) -> encoder (JPEG).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from numberplate.synth.render import RenderedPlate
+
+
+def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Car paint, bumper or shadow: a tinted gradient with coarse texture."""
+    grey = rng.uniform(10, 235)
+    base = grey + rng.normal(0, 18 if rng.random() < 0.5 else 4, 3)  # mostly greyish, sometimes tinted
+    yy = np.linspace(-1, 1, h, dtype=np.float32)[:, None, None]
+    texture = cv2.resize(rng.normal(0, 20, (max(2, h // 6), max(2, w // 6), 1)).astype(np.float32), (w, h))
+    out = base.astype(np.float32) + yy * rng.uniform(-50, 50) + texture[:, :, None]
+    return np.clip(out, 0, 255).astype(np.float32)
+
+
+def capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | None = None) -> np.ndarray:
+    """Turn a flat plate into a realistic plate crop (RGB uint8).
+
+    Args:
+        plate: the rendered plate.
+        rng: randomness.
+        out_height: crop height in pixels (default: random, so characters end up ~12-45 px tall).
+    """
+    lines = max(1, len(plate.lines))
+    target_h = out_height or int(rng.uniform(22, 80) * (1 + 0.5 * (lines > 1)))
+    # Work at about twice the output resolution: everything after is cheaper and looks the same.
+    shrink = min(1.0, 1.6 * target_h / plate.image.shape[0])
+    if shrink < 1.0:
+        size = (max(8, int(plate.image.shape[1] * shrink)), max(4, int(plate.image.shape[0] * shrink)))
+        plate = RenderedPlate(cv2.resize(plate.image, size, interpolation=cv2.INTER_AREA),
+                              cv2.resize(plate.mask, size, interpolation=cv2.INTER_AREA),
+                              plate.corners * np.array([(size[0] - 1) / (plate.image.shape[1] - 1),
+                                                        (size[1] - 1) / (plate.image.shape[0] - 1)], np.float32),
+                              plate.lines)
+    ph, pw = plate.image.shape[:2]
+
+    # Perspective: jitter the plate's corners as a 3D turn would (one side shorter) plus roll and shear.
+    src = plate.corners.copy()
+    dst = src.copy()
+    yaw = rng.uniform(-0.18, 0.18)
+    pitch = rng.uniform(-0.12, 0.12)
+    dst[[0, 3], 1] += np.array([1, -1]) * ph * max(0.0, yaw) * 0.5
+    dst[[1, 2], 1] += np.array([1, -1]) * ph * max(0.0, -yaw) * 0.5
+    dst[[0, 1], 0] += np.array([1, -1]) * pw * max(0.0, pitch) * 0.3
+    dst[[3, 2], 0] += np.array([1, -1]) * pw * max(0.0, -pitch) * 0.3
+    roll = np.deg2rad(rng.uniform(-5, 5))
+    center = dst.mean(axis=0)
+    rotation = np.array([[np.cos(roll), -np.sin(roll)], [np.sin(roll), np.cos(roll)]], np.float32)
+    dst = (dst - center) @ rotation.T + center
+    dst += rng.normal(0, ph * 0.015, dst.shape).astype(np.float32)
+
+    # Crop box: the plate's bounding box with a margin that is sometimes negative (cut-off edges).
+    # The scene is only ever drawn inside this box.
+    x0, y0 = dst.min(axis=0)
+    x1, y1 = dst.max(axis=0)
+    bw, bh = x1 - x0, y1 - y0
+    mx0, mx1 = rng.uniform(-0.03, 0.12, 2) * bw
+    my0, my1 = rng.uniform(-0.05, 0.3, 2) * bh
+    origin = np.array([x0 - mx0, y0 - my0], np.float32)
+    crop_w, crop_h = max(8, int(bw + mx0 + mx1)), max(4, int(bh + my0 + my1))
+    dst = dst - origin
+    matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    warped = cv2.warpPerspective(plate.image, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpPerspective(plate.mask, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
+    crop = _background(crop_h, crop_w, rng)
+    if rng.random() < 0.2:  # a dark plate frame around the plate
+        frame = cv2.dilate((alpha > 127).astype(np.uint8), np.ones((5, 5), np.uint8), iterations=1)
+        crop[frame > 0] = rng.uniform(10, 60)
+    alpha = alpha.astype(np.float32)[:, :, None] / 255.0
+    crop = crop * (1 - alpha) + warped.astype(np.float32) * alpha
+
+    # Optics.
+    if rng.random() < 0.25:
+        length = int(rng.integers(3, 9))
+        kernel = np.zeros((length, length), np.float32)
+        kernel[length // 2] = 1.0 / length
+        kernel = cv2.warpAffine(kernel, cv2.getRotationMatrix2D((length / 2, length / 2), rng.uniform(-30, 30), 1),
+                                (length, length))
+        crop = cv2.filter2D(crop, -1, kernel / max(kernel.sum(), 1e-6))
+    elif rng.random() < 0.3:
+        crop = cv2.GaussianBlur(crop, (0, 0), rng.uniform(0.5, 2.0))
+
+    # Sensor: scale to the output size, sometimes through an even smaller one.
+    scale = target_h / crop.shape[0]
+    target_w = max(8, int(crop.shape[1] * scale))
+    if rng.random() < 0.3:
+        f = rng.uniform(0.4, 0.8)
+        crop = cv2.resize(crop, (max(4, int(target_w * f)), max(4, int(target_h * f))), interpolation=cv2.INTER_AREA)
+    crop = cv2.resize(crop, (target_w, target_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+    if rng.random() < 0.85:
+        contrast = rng.uniform(0.5, 1.2)
+        crop = (crop - crop.mean()) * contrast + crop.mean() + rng.uniform(-50, 40)
+        crop = crop * rng.uniform(0.85, 1.15, 3)  # colour cast / white balance
+    crop = np.clip(crop, 0, 255)
+    if rng.random() < 0.1:  # night / infra-red look: dark, grey, contrasty
+        grey = crop.mean(axis=2, keepdims=True)
+        crop = np.clip((grey - 60) * 1.6, 0, 255).repeat(3, axis=2)
+    elif rng.random() < 0.15:
+        crop = crop.mean(axis=2, keepdims=True).repeat(3, axis=2)
+    gamma = rng.uniform(0.7, 1.5)
+    crop = 255.0 * (crop / 255.0) ** gamma
+    crop = crop + rng.normal(0, rng.uniform(0, 10), crop.shape)
+    crop = np.clip(crop, 0, 255).astype(np.uint8)
+
+    if rng.random() < 0.85:
+        quality = int(rng.integers(20, 96))
+        ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if ok:
+            crop = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    return crop

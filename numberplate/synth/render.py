@@ -1,0 +1,302 @@
+"""Render one flat licence plate from its spec: background, band, border, region box, embossed text,
+screws, dirt, glare and shadows. The camera effects come after, in :mod:`numberplate.synth.augment`.
+
+The renderer draws at a low resolution (about 0.6-1.0 px per mm) because every crop is degraded to
+small character heights anyway; it keeps generation at hundreds of plates per second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from numberplate.regions.alphabet import DIGITS
+from numberplate.regions.spec import RegionSpec
+from numberplate.synth.fonts import FontBook
+
+EU_BLUE, EU_YELLOW = (0, 51, 153), (255, 204, 0)
+UA_BLUE, UA_YELLOW = (0, 87, 183), (255, 215, 0)
+US_STATES = ("CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "OHIO", "ARIZONA", "ALASKA", "NEVADA", "ILLINOIS",
+             "GEORGIA", "VIRGINIA", "COLORADO", "OREGON", "MICHIGAN", "UTAH", "NEW JERSEY", "MARYLAND")
+BR_CITIES = ("SAO PAULO - SP", "CURITIBA - PR", "RIO DE JANEIRO - RJ", "PORTO ALEGRE - RS", "BELO HORIZONTE - MG")
+
+
+@dataclass
+class RenderedPlate:
+    """A flat plate image.
+
+    Attributes:
+        image: H x W x 3 uint8 RGB.
+        mask: H x W uint8, 255 on the plate (rounded corners are 0).
+        corners: 4 x 2 float32 plate corners in ``image``, clockwise from the top-left.
+        lines: the text lines as printed (visual order, with separators).
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+    corners: np.ndarray
+    lines: list[str]
+
+
+def _jitter(color, rng: np.random.Generator, amount: int = 12) -> tuple[int, int, int]:
+    return tuple(int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in color)
+
+
+def display_line(line: str, spec: RegionSpec) -> str:
+    """Insert the plate's visual separators between letter and digit groups of one line."""
+    options = spec.style.options
+    groups = options.get("groups")
+    if groups and spec.count_lines == 1:
+        separators = options.get("group_separators", " " * len(groups))
+        out, start = [], 0
+        for index, size in enumerate(groups):
+            out.append(line[start:start + size])
+            start += size
+            if index < len(groups) - 1:
+                out.append(separators[index] if index < len(separators) else " ")
+        return "".join(out)
+    separator = options.get("separator", " ")
+    out = []
+    for index, char in enumerate(line):
+        if index and (char in DIGITS) != (line[index - 1] in DIGITS):
+            out.append(separator)
+        out.append(char)
+    return "".join(out)
+
+
+def _text_mask(text: str, font_path, height_px: int, fonts: FontBook, stretch: float) -> np.ndarray:
+    """A tight grey-scale mask of ``text`` whose digit height is ``height_px``."""
+    size = max(8, int(height_px * 1.45))
+    font = fonts.load(font_path, size)
+    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+    ImageDraw.Draw(canvas).text((2 - left, 2 - top), text, font=font, fill=255, anchor="ls")
+    mask = np.asarray(canvas)
+    rows, cols = np.where(mask > 40)
+    if rows.size == 0:
+        return np.zeros((height_px, max(1, height_px // 2)), np.uint8)
+    # Scale by the digits' ink height so letters that are smaller by design (RU GOST) stay smaller.
+    digit_box = font.getbbox("0", anchor="ls")
+    ink = mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    scale = height_px / max(1, digit_box[3] - digit_box[1])
+    width = max(1, int(ink.shape[1] * scale * stretch))
+    return cv2.resize(ink, (width, max(1, int(ink.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+
+
+def _paste_text(plate: np.ndarray, mask: np.ndarray, x: int, y_bottom: int, color, rng, emboss: bool) -> None:
+    h, w = mask.shape
+    y = max(0, y_bottom - h)
+    x = max(0, x)
+    h = min(h, plate.shape[0] - y)
+    w = min(w, plate.shape[1] - x)
+    if h <= 0 or w <= 0:
+        return
+    alpha = mask[:h, :w].astype(np.float32)[:, :, None] / 255.0
+    region = plate[y:y + h, x:x + w].astype(np.float32)
+    if emboss:
+        # Raised characters: a light edge up-left and a shadow down-right.
+        shift = max(1, int(round(h * 0.04)))
+        light = np.roll(alpha, (-shift, -shift), axis=(0, 1)) * 0.35
+        dark = np.roll(alpha, (shift, shift), axis=(0, 1)) * 0.45
+        region = region * (1 - dark) + region * dark * 0.35
+        region = region * (1 - light) + 255 * light
+    region = region * (1 - alpha) + np.array(color, np.float32) * alpha
+    plate[y:y + h, x:x + w] = np.clip(region, 0, 255).astype(np.uint8)
+
+
+def _fit_line(mask: np.ndarray, max_width: int) -> np.ndarray:
+    if mask.shape[1] <= max_width:
+        return mask
+    return cv2.resize(mask, (max_width, mask.shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def _draw_band(draw: ImageDraw.ImageDraw, spec: RegionSpec, box, fonts: FontBook, rng) -> None:
+    x0, y0, x1, y1 = box
+    band = spec.style.band
+    w, h = x1 - x0, y1 - y0
+    small_font = fonts.load(fonts.available(("barlow-condensed-latin-600-normal.woff2",))[0], max(8, int(h * 0.28)))
+    if band == "eu":
+        draw.rectangle(box, fill=_jitter(EU_BLUE, rng, 15))
+        cx, cy, r = x0 + w / 2, y0 + h * 0.32, min(w, h) * 0.22
+        for k in range(12):
+            a = 2 * np.pi * k / 12
+            px, py = cx + r * np.cos(a), cy + r * np.sin(a)
+            draw.ellipse((px - 1.3, py - 1.3, px + 1.3, py + 1.3), fill=EU_YELLOW)
+        draw.text((x0 + w / 2, y0 + h * 0.82), spec.style.band_text, font=small_font, fill=(245, 245, 245),
+                  anchor="mm")
+    elif band == "ua-2004":
+        draw.rectangle((x0, y0, x1, y0 + h / 2), fill=_jitter(UA_BLUE, rng))
+        draw.rectangle((x0, y0 + h / 2, x1, y1), fill=_jitter(UA_YELLOW, rng))
+        draw.text((x0 + w / 2, y0 + h * 0.76), "UA", font=small_font, fill=(20, 40, 120), anchor="mm")
+    elif band == "ua-2015":
+        draw.rectangle(box, fill=_jitter(EU_BLUE, rng, 15))
+        fw, fh = w * 0.55, h * 0.26
+        fx, fy = x0 + (w - fw) / 2, y0 + h * 0.14
+        draw.rectangle((fx, fy, fx + fw, fy + fh / 2), fill=UA_BLUE)
+        draw.rectangle((fx, fy + fh / 2, fx + fw, fy + fh), fill=UA_YELLOW)
+        draw.text((x0 + w / 2, y0 + h * 0.75), "UA", font=small_font, fill=(245, 245, 245), anchor="mm")
+    elif band == "by":
+        draw.rectangle((x0, y0 + h * 0.1, x1, y0 + h * 0.35), fill=(200, 30, 40))
+        draw.rectangle((x0, y0 + h * 0.35, x1, y0 + h * 0.5), fill=(40, 140, 60))
+        draw.text((x0 + w / 2, y0 + h * 0.76), "BY", font=small_font, fill=(30, 110, 50), anchor="mm")
+    elif band == "kz":
+        draw.rectangle((x0, y0 + h * 0.08, x1, y0 + h * 0.45), fill=(0, 175, 202))
+        draw.ellipse((x0 + w * 0.35, y0 + h * 0.17, x0 + w * 0.65, y0 + h * 0.36), fill=(254, 197, 0))
+        draw.text((x0 + w / 2, y0 + h * 0.76), "KZ", font=small_font, fill=(20, 20, 20), anchor="mm")
+
+
+def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBook, rng) -> int:
+    """Top decorations (Mercosur band, state or city names); returns the height they take."""
+    band = spec.style.band
+    font_path = fonts.available(("barlow-condensed-latin-600-normal.woff2",))[0]
+    if band == "mercosur":
+        top = int(plate_h * 0.24)
+        draw.rectangle((0, 0, plate_w, top), fill=_jitter((0, 50, 160), rng, 15))
+        font = fonts.load(font_path, max(7, int(top * 0.7)))
+        draw.text((plate_w / 2, top / 2), spec.style.band_text, font=font, fill=(240, 240, 240), anchor="mm")
+        return top
+    if spec.style.options.get("top_text"):
+        top = int(plate_h * 0.2)
+        names = {"us": US_STATES, "br": BR_CITIES}.get(spec.country, ("REPUBLICA ARGENTINA",))
+        name = names[int(rng.integers(len(names)))]
+        color = _jitter((30, 60, 150) if spec.country == "us" and rng.random() < 0.6 else
+                        (170, 30, 30) if spec.country == "us" else spec.style.foreground, rng, 30)
+        font = fonts.load(font_path, max(7, int(top * (0.95 if spec.country == "us" else 0.7))))
+        draw.text((plate_w / 2, top * 0.6), name, font=font, fill=color, anchor="mm")
+        return top
+    return 0
+
+
+def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: FontBook,
+                 px_per_mm: float | None = None) -> RenderedPlate:
+    """Draw the flat plate of ``spec`` showing canonical ``text``.
+
+    Args:
+        spec: plate type.
+        text: canonical text (``spec.matches(text)`` should hold).
+        rng: randomness for colours, fonts, wear and layout jitter.
+        fonts: font lookup.
+        px_per_mm: drawing resolution (default: random 0.6-1.0).
+    """
+    style = spec.style
+    ppm = px_per_mm or float(rng.uniform(0.6, 1.0))
+    plate_w, plate_h = int(style.size_mm[0] * ppm), int(style.size_mm[1] * ppm)
+    background = _jitter(style.background, rng, 10)
+    foreground = _jitter(style.foreground, rng, 12)
+    us_tint = spec.country == "us"
+    if us_tint:
+        foreground = _jitter(((20, 40, 120), (120, 20, 20), (20, 20, 20), (20, 90, 40))[int(rng.integers(4))], rng, 20)
+    image = Image.new("RGB", (plate_w, plate_h), background)
+    draw = ImageDraw.Draw(image)
+    if us_tint and rng.random() < 0.7:  # US plates carry graphics: a soft colour gradient stands in for them
+        grad = np.linspace(0, 1, plate_h)[:, None, None]
+        tint = np.array(_jitter((120, 160, 220), rng, 80), np.float32)
+        arr = np.asarray(image).astype(np.float32)
+        arr = arr * (1 - 0.35 * grad) + tint * 0.35 * grad
+        image = Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+        draw = ImageDraw.Draw(image)
+
+    top = _draw_top(draw, spec, plate_w, plate_h, fonts, rng)
+    left = 0
+    if style.band in ("eu", "ua-2004", "ua-2015", "by", "kz"):
+        band_w = int((45 if spec.count_lines == 1 else 40) * ppm)
+        _draw_band(draw, spec, (0, 0, band_w, plate_h - 1), fonts, rng)
+        left = band_w
+    border = max(1, int(round(ppm * rng.uniform(1.0, 2.5))))
+    if rng.random() < 0.85:
+        inset = max(1, int(2 * ppm))
+        draw.rounded_rectangle((inset, inset, plate_w - 1 - inset, plate_h - 1 - inset), radius=int(6 * ppm),
+                               outline=foreground, width=border)
+
+    plate = np.array(image)
+    fonts_for_spec = fonts.available(style.fonts)
+    font_path = fonts_for_spec[int(rng.integers(len(fonts_for_spec)))] if rng.random() < 0.3 else fonts_for_spec[0]
+    stretch = float(style.options.get("stretch", 1.0)) if "OSP-DIN" in font_path.name else 1.0
+    stretch *= float(rng.uniform(0.92, 1.08))
+    emboss = rng.random() < 0.7
+
+    lines = spec.visual_lines(text)
+    right = plate_w
+    printed: list[str] = []
+    if style.options.get("region_digits") and spec.count_lines == 1:
+        digits = len(text) - len(text.rstrip(DIGITS))
+        digits = min(digits, 3)
+        main_text, region = text[:-digits], text[-digits:]
+        box_w = int(plate_w * 0.22)
+        right = plate_w - box_w
+        draw = ImageDraw.Draw(image := Image.fromarray(plate))
+        draw.line((right, 3, right, plate_h - 4), fill=foreground, width=border)
+        if spec.country == "ru":
+            small = fonts.load(fonts.available(("barlow-condensed-latin-600-normal.woff2",))[0], max(7, int(plate_h * 0.2)))
+            draw.text((right + box_w * 0.38, plate_h * 0.82), "RUS", font=small, fill=foreground, anchor="mm")
+            fx, fy, fw, fh = right + box_w * 0.68, plate_h * 0.74, box_w * 0.22, plate_h * 0.16
+            for k, c in enumerate(((245, 245, 245), (0, 57, 166), (213, 43, 30))):
+                draw.rectangle((fx, fy + k * fh / 3, fx + fw, fy + (k + 1) * fh / 3), fill=c)
+        plate = np.array(image)
+        region_mask = _text_mask(region, font_path, int(plate_h * 0.5), fonts, stretch * 0.95)
+        region_mask = _fit_line(region_mask, int(box_w * 0.85))
+        _paste_text(plate, region_mask, right + (box_w - region_mask.shape[1]) // 2,
+                    int(plate_h * (0.62 if spec.country == "ru" else 0.78)), foreground, rng, emboss)
+        lines = [main_text]
+        printed.append(region)
+
+    area_x0 = left + int(plate_w * 0.03)
+    area_x1 = right - int(plate_w * 0.03)
+    area_y0, area_y1 = top + int(plate_h * 0.1), plate_h - int(plate_h * 0.1)
+    line_h = (area_y1 - area_y0) / len(lines)
+    char_frac = float(rng.uniform(0.74, 0.84)) if len(lines) == 1 else float(rng.uniform(0.7, 0.8))
+    for index, line in enumerate(lines):
+        shown = display_line(line, spec)
+        printed.insert(index, shown)
+        char_h = int(line_h * char_frac)
+        mask = _fit_line(_text_mask(shown, font_path, char_h, fonts, stretch), area_x1 - area_x0)
+        x = area_x0 + (area_x1 - area_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
+        y_bottom = int(area_y0 + line_h * (index + 1) - (line_h - char_h) / 2)
+        _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss)
+
+    _wear(plate, rng, ppm)
+    mask = np.zeros((plate_h, plate_w), np.uint8)
+    cv2.rectangle(mask, (0, 0), (plate_w - 1, plate_h - 1), 255, -1)
+    radius = int(5 * ppm)
+    if radius > 1:
+        for cx, cy in ((0, 0), (plate_w - 1, 0), (0, plate_h - 1), (plate_w - 1, plate_h - 1)):
+            cv2.rectangle(mask, (max(0, cx - radius), max(0, cy - radius)), (cx + radius, cy + radius), 0, -1)
+            cv2.circle(mask, (min(max(cx, radius), plate_w - 1 - radius), min(max(cy, radius), plate_h - 1 - radius)),
+                       radius, 255, -1)
+    corners = np.array([[0, 0], [plate_w - 1, 0], [plate_w - 1, plate_h - 1], [0, plate_h - 1]], np.float32)
+    return RenderedPlate(plate, mask, corners, printed)
+
+
+def _wear(plate: np.ndarray, rng: np.random.Generator, ppm: float) -> None:
+    """Screws, dirt, glare and shadow, each with its own probability, in place."""
+    h, w = plate.shape[:2]
+    if rng.random() < 0.4 and w > 2 * h:
+        r = max(2, int(4 * ppm))
+        for cx in (int(w * 0.12), int(w * 0.88)):
+            cy = int(h * rng.uniform(0.15, 0.5)) if rng.random() < 0.5 else h // 2
+            tone = int(rng.integers(120, 200))
+            cv2.circle(plate, (cx, cy), r, (tone, tone, tone - 10), -1, cv2.LINE_AA)
+            cv2.circle(plate, (cx, cy), r, (tone // 2,) * 3, 1, cv2.LINE_AA)
+    out = plate.astype(np.float32)
+    if rng.random() < 0.35:  # dirt: low-frequency dark blotches, heavier at the bottom
+        noise = cv2.resize(rng.random((6, 12)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+        ramp = np.linspace(0.4, 1.0, h, dtype=np.float32)[:, None]
+        dirt = np.clip(noise * ramp - rng.uniform(0.3, 0.6), 0, 1)[:, :, None] * rng.uniform(0.4, 1.0)
+        out = out * (1 - dirt) + np.array([90, 75, 55], np.float32) * dirt
+    if rng.random() < 0.25:  # glare: a soft bright ellipse
+        glare = np.zeros((h, w), np.float32)
+        cv2.ellipse(glare, (int(rng.integers(0, w)), int(rng.integers(0, h))),
+                    (int(w * rng.uniform(0.1, 0.4)), int(h * rng.uniform(0.2, 0.6))), float(rng.uniform(0, 180)),
+                    0, 360, 1.0, -1)
+        glare = cv2.GaussianBlur(glare, (0, 0), max(1.0, h * 0.15))[:, :, None] * rng.uniform(0.3, 0.8)
+        out = out * (1 - glare) + 255 * glare
+    if rng.random() < 0.3:  # shadow of something in front: a soft half-plane
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        angle = rng.uniform(0, 2 * np.pi)
+        d = (xx - w * rng.uniform(0.2, 0.8)) * np.cos(angle) + (yy - h * rng.uniform(0.2, 0.8)) * np.sin(angle)
+        shade = 1 / (1 + np.exp(-d / max(1.0, h * 0.08)))
+        out = out * (1 - shade[:, :, None] * rng.uniform(0.25, 0.6))
+    plate[:] = np.clip(out, 0, 255).astype(np.uint8)
