@@ -6,13 +6,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from conftest import make_ocr_dataset  # noqa: E402
+
 from numberplate.cli.main import main  # noqa: E402
 from numberplate.models.crnn import CRNNConfig  # noqa: E402
 from numberplate.train.export import export_checkpoint  # noqa: E402
 from numberplate.train.loop import LoopConfig, fit  # noqa: E402
 from numberplate.train.ocr import DataSource, OcrTask, OcrTrainConfig  # noqa: E402
-
-from conftest import make_ocr_dataset  # noqa: E402
 
 
 @pytest.fixture(scope="module")

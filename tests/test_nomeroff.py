@@ -2,12 +2,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import draw_text_crop
 
 from numberplate.data.nomeroff import iter_records, load_split, record_to_annotation, split_dirs, write_record
 from numberplate.data.records import OcrRecord
 from numberplate.errors import InputError
-
-from conftest import draw_text_crop
 
 
 def _write(split: Path, name: str, ann, image: bool = True):
@@ -89,3 +88,14 @@ def test_write_is_atomic_no_temp_files_left(tmp_path):
     write_record(tmp_path, record, image=draw_text_crop("AB1"))
     assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == ["x.json"]
     assert sorted(p.name for p in (tmp_path / "img").iterdir()) == ["x.png"]
+
+
+def test_written_files_are_world_readable_and_keep_their_mode(tmp_path):
+    from numberplate.data.atomic import atomic_write_bytes
+
+    target = tmp_path / "a.json"
+    atomic_write_bytes(target, b"{}")
+    assert target.stat().st_mode & 0o777 == 0o644
+    target.chmod(0o600)
+    atomic_write_bytes(target, b"{}")
+    assert target.stat().st_mode & 0o777 == 0o600

@@ -8,12 +8,12 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from numberplate.errors import ConfigError, WeightsError  # noqa: E402
+from numberplate.models.crnn import CRNNConfig  # noqa: E402
 from numberplate.stages.recognize import Recognizer  # noqa: E402
 from numberplate.train.config import from_dict, load_toml  # noqa: E402
 from numberplate.train.export import export_checkpoint  # noqa: E402
 from numberplate.train.loop import LoopConfig, fit, fit_runs, select_device  # noqa: E402
 from numberplate.train.ocr import DataSource, OcrTask, OcrTrainConfig  # noqa: E402
-from numberplate.models.crnn import CRNNConfig  # noqa: E402
 
 TINY = CRNNConfig(widths=(8, 8, 8, 8), rnn_hidden=8)
 

@@ -52,13 +52,14 @@ def _split_of(index: int, splits: tuple[tuple[str, int], ...]) -> str:
 
 
 def _generate_range(job: _Job) -> int:
+    import random
+
+    import cv2
+
     from numberplate.regions import get_spec
     from numberplate.synth.augment import capture
     from numberplate.synth.fonts import FontBook
     from numberplate.synth.render import render_plate
-
-    import cv2
-    import random
 
     fonts = FontBook(job.font_dirs)
     specs = [get_spec(c) for c in job.spec_codes]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +84,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
         "data": task.get("data", {}),
         "epoch": state.get("epoch"),
         "seed": state.get("seed"),
-        "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported": datetime.now(UTC).isoformat(timespec="seconds"),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "sha256": sha256_of(out),

@@ -1,0 +1,14 @@
+.PHONY: test bench bench-ocr bench-speed
+
+test:
+	python -m pytest
+
+# Benchmarks need ../shared/data beside the checkout, Tesseract (apt-get install tesseract-ocr) and
+# RapidOCR (pip install rapidocr onnxruntime); engines that are missing are skipped with a message.
+bench: bench-speed bench-ocr
+
+bench-ocr:
+	python benchmarks/bench_ocr.py
+
+bench-speed:
+	python benchmarks/bench_speed.py
