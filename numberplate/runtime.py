@@ -57,7 +57,12 @@ class LoadedModel:
     input_name: str
 
     def run(self, batch: np.ndarray) -> np.ndarray:
+        """The first output of the graph for ``batch``."""
         return self.session.run(None, {self.input_name: batch})[0]
+
+    def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every output of the graph for ``batch``, in the graph's order."""
+        return self.session.run(None, {self.input_name: batch})
 
 
 def resolve_model_path(name_or_path: str | Path) -> Path:
@@ -114,8 +119,9 @@ def load_model(name_or_path: str | Path, task: str, threads: int | None = None) 
     inputs = session.get_inputs()
     expected = card["input"]
     shape = inputs[0].shape
-    if len(shape) != 4 or shape[1] != expected["channels"] or shape[2] != expected["height"] or (
-        isinstance(shape[3], int) and shape[3] != expected["width"]
-    ):
+    # A size left open in the card (detectors take any multiple of 32) or in the graph is not checked.
+    wanted = (expected.get("channels"), expected.get("height"), expected.get("width"))
+    if len(shape) != 4 or any(isinstance(got, int) and isinstance(want, int) and got != want
+                              for got, want in zip(shape[1:], wanted)):
         raise WeightsError(f"{path}: input shape {shape} does not match its card {expected}")
     return LoadedModel(card.get("name", path.stem), path, card, session, inputs[0].name)

@@ -39,3 +39,81 @@ class TextReading:
             "region": self.region,
             "model": self.model,
         }
+
+
+Point = tuple[float, float]
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2
+Quad = tuple[Point, Point, Point, Point]  # clockwise from the top-left corner
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One object found by the detector.
+
+    Attributes:
+        box: ``(x1, y1, x2, y2)``, the bounding box of the corners.
+        corners: the 4 corners, clockwise from the top-left.
+        score: detector confidence (0..1).
+        label: class name from the detector's card (``"numberplate"`` for the shipped model).
+    """
+
+    box: Box
+    corners: Quad
+    score: float
+    label: str = "numberplate"
+
+
+@dataclass(frozen=True)
+class Plate:
+    """One plate of a photo after every stage that ran on it.
+
+    Attributes:
+        detection: where the plate is.
+        reading: what was read on it (None when OCR did not run or the plate was not read).
+        rectified_size: ``(width, height)`` of the upright crop the reader saw.
+    """
+
+    detection: Detection
+    reading: TextReading | None = None
+    rectified_size: tuple[int, int] | None = None
+
+    @property
+    def text(self) -> str:
+        return self.reading.text if self.reading else ""
+
+    @property
+    def confidence(self) -> float:
+        return self.reading.confidence if self.reading else 0.0
+
+    def to_dict(self) -> dict:
+        reading = self.reading.to_dict() if self.reading else {"text": "", "confidence": 0.0, "char_confidences": [],
+                                                               "region": None, "model": None}
+        return {
+            **reading,
+            "box": [round(v, 1) for v in self.detection.box],
+            "corners": [[round(x, 1), round(y, 1)] for x, y in self.detection.corners],
+            "detection_score": round(self.detection.score, 4),
+            "label": self.detection.label,
+        }
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """Every plate found in one image.
+
+    Attributes:
+        image: the source (path) or None for an in-memory array.
+        width, height: image size in pixels.
+        plates: plates in decreasing detection score.
+        timings: seconds spent per stage on this image (``detect``, ``rectify``, ``recognize``).
+    """
+
+    image: str | None
+    width: int
+    height: int
+    plates: tuple[Plate, ...] = ()
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"image": self.image, "width": self.width, "height": self.height,
+                "plates": [p.to_dict() for p in self.plates]}

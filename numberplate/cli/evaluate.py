@@ -1,4 +1,4 @@
-"""``numberplate eval ocr``: exact-plate accuracy, character error rate and speed on a labelled set."""
+"""``numberplate eval ocr|read``: accuracy and speed of the recognizer (crops) or the whole pipeline (photos)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
+
+import numpy as np
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -26,6 +29,23 @@ def register(subparsers) -> argparse.ArgumentParser:
     ocr.add_argument("--show-errors", type=int, default=0, metavar="N", help="print up to N misread plates")
     ocr.add_argument("--json", action="store_true", help="print the metrics as one JSON object per set")
     ocr.set_defaults(func=run_ocr)
+
+    read = stages.add_parser(
+        "read", help="evaluate the whole pipeline on photos labelled in VIA (or YOLO/COCO)",
+        description="End-to-end plate accuracy (a labelled plate counts when a plate found in the same photo "
+                    "has exactly its text), detection recall and precision at IoU 0.5, and time per stage. "
+                    "Predictions matching no label are counted apart: photos often hold unlabelled plates.",
+        epilog="Example: numberplate eval read --data ../shared/data/endtoend/br --region br --report br.html")
+    read.add_argument("--data", nargs="+", required=True, metavar="DIR", help="labelled photo sets")
+    read.add_argument("--region", help="region code for the OCR model (default: universal)")
+    read.add_argument("--detector", help="detector: shipped name or .onnx path")
+    read.add_argument("--ocr-model", help="recognizer: shipped name or .onnx path")
+    read.add_argument("--threshold", type=float, default=0.35)
+    read.add_argument("--max-side", type=int)
+    read.add_argument("--threads", type=int)
+    read.add_argument("--report", type=Path, help="write an HTML page with thumbnails of every failure")
+    read.add_argument("--json", action="store_true", help="print the metrics as one JSON object per set")
+    read.set_defaults(func=run_read)
     return parser
 
 
@@ -97,4 +117,136 @@ def run_ocr(args) -> int:
                   f"CER {100 * result['cer']:.2f}%, {result['plates_per_second']:.0f} plates/s")
         for name, truth, pred in result["errors"][: args.show_errors]:
             print(f"  {name}: truth {truth} read {pred or '-'}")
+    return status
+
+
+def _plain(text: str) -> str:
+    from numberplate.regions import to_internal
+
+    return "".join(c for c in to_internal(text).upper() if c.isalnum())
+
+
+def evaluate_read(reader, records) -> dict:
+    """Run the pipeline on labelled photos; return end-to-end and detection metrics, timings, failures."""
+    from numberplate.data.images import read_image
+    from numberplate.errors import InputError
+    from numberplate.train.detect import match_detections
+
+    labelled = texted = read_ok = found = predicted = unmatched = 0
+    timings: dict[str, float] = {}
+    failures, unreadable = [], []
+    photos = 0
+    for record in records:
+        try:
+            image = read_image(record.image_path)
+        except InputError as exc:
+            unreadable.append(str(exc))
+            continue
+        result = reader.read_array(image, str(record.image_path))
+        photos += 1
+        for stage, seconds in result.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        truths = record.plates
+        pairs = match_detections([p.detection.box for p in result.plates], [t.box for t in truths])
+        labelled += len(truths)
+        found += len(pairs)
+        predicted += len(result.plates)
+        unmatched += len(result.plates) - len(pairs)
+        texts_found = {_plain(p.text) for p in result.plates if p.text}
+        problems = []
+        matched_truths = {t for _, t in pairs}
+        for index, truth in enumerate(truths):
+            if index not in matched_truths:
+                problems.append(f"plate {_plain(truth.text) or index} not detected")
+            if truth.text:
+                texted += 1
+                if _plain(truth.text) in texts_found:
+                    read_ok += 1
+                else:
+                    problems.append(f"{_plain(truth.text)} not read (read: {', '.join(sorted(texts_found)) or '-'})")
+        if problems:
+            failures.append((record, result, image, problems))
+    return {
+        "photos": photos,
+        "plates": labelled,
+        "end_to_end_accuracy": read_ok / texted if texted else None,
+        "detection_recall": found / labelled if labelled else None,
+        "detection_precision": found / predicted if predicted else None,
+        "unmatched_predictions": unmatched,
+        "ms_per_photo": {k: 1000 * v / max(photos, 1) for k, v in timings.items()},
+        "photos_per_second": photos / sum(timings.values()) if timings else 0.0,
+        "unreadable": unreadable,
+        "failures": failures,
+    }
+
+
+def write_report(path: Path, title: str, failures, limit: int = 300) -> None:
+    """An HTML page with one thumbnail (plates drawn) per failed photo."""
+    import base64
+    import html
+
+    import cv2
+
+    from numberplate.data.atomic import atomic_write_bytes
+    from numberplate.draw import draw_result
+
+    rows = []
+    for record, result, image, problems in failures[:limit]:
+        drawn = draw_result(image, result)
+        for truth in record.plates:  # labelled outlines in red
+            quad = [[int(x), int(y)] for x, y in truth.corners]
+            cv2.polylines(drawn, [np.array(quad, np.int32)], True, (255, 0, 0), 1)
+        scale = 480 / max(drawn.shape[:2])
+        if scale < 1:
+            drawn = cv2.resize(drawn, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        data = base64.b64encode(buf.tobytes()).decode()
+        rows.append(f"<div class=item><img src='data:image/jpeg;base64,{data}'><p><b>"
+                    f"{html.escape(record.image_path.name)}</b><br>{'<br>'.join(html.escape(p) for p in problems)}"
+                    "</p></div>")
+    page = (f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title><style>body{{font:14px sans-serif}}"
+            ".item{display:inline-block;vertical-align:top;width:490px;margin:4px}</style>"
+            f"<h1>{html.escape(title)}</h1><p>{len(failures)} photos with a failure; green = found, "
+            f"red = labelled.</p>{''.join(rows)}")
+    atomic_write_bytes(path, page.encode("utf-8"))
+
+
+def run_read(args) -> int:
+    from numberplate.data.detection import read_detection
+    from numberplate.errors import InputError
+    from numberplate.reader import Reader
+    from numberplate.stages.detect import DEFAULT_DETECTOR
+
+    reader = Reader(region=args.region, detector_model=args.detector or DEFAULT_DETECTOR, ocr_model=args.ocr_model,
+                    threshold=args.threshold, max_side=args.max_side, threads=args.threads)
+    status = 0
+    all_failures = []
+    for root in args.data:
+        try:
+            records = read_detection(root)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        if not records:
+            print(f"error: {root}: no labelled photos", file=sys.stderr)
+            status = 2
+            continue
+        result = evaluate_read(reader, records)
+        for problem in result["unreadable"]:
+            print(f"error: {problem}", file=sys.stderr)
+        all_failures.extend(result["failures"])
+        summary = {k: v for k, v in result.items() if k not in ("failures", "unreadable")}
+        if args.json:
+            print(json.dumps({"data": root, "region": args.region, **summary}))
+        else:
+            pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+            times = ", ".join(f"{k} {v:.1f} ms" for k, v in summary["ms_per_photo"].items())
+            print(f"{root}: {summary['photos']} photos, {summary['plates']} plates: end-to-end "
+                  f"{pct(summary['end_to_end_accuracy'])}, detection recall {pct(summary['detection_recall'])}, "
+                  f"precision {pct(summary['detection_precision'])} ({summary['unmatched_predictions']} "
+                  f"predictions match no label); per photo: {times}; {summary['photos_per_second']:.1f} photos/s")
+    if args.report:
+        write_report(args.report, "numberplate eval read: " + " ".join(args.data), all_failures)
+        print(f"report: {args.report}", file=sys.stderr)
     return status

@@ -14,6 +14,7 @@ from numberplate.errors import NumberplateError
 
 # subcommand -> (module, one-line help). Modules define register(subparsers) -> ArgumentParser.
 SUBCOMMANDS = {
+    "read": ("numberplate.cli.read", "find and read every plate in photos"),
     "ocr": ("numberplate.cli.ocr", "read the text of plate crops"),
     "train": ("numberplate.cli.train", "train a model (needs the [train] extra)"),
     "export": ("numberplate.cli.export", "export a trained checkpoint to ONNX + card"),
@@ -28,7 +29,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="numberplate",
         description="Read vehicle licence plates; train every stage on your own data.",
-        epilog="Example: numberplate ocr --region ua crop.jpg",
+        epilog="Example: numberplate read car.jpg",
     )
     parser.add_argument("--version", action="version", version=f"numberplate {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

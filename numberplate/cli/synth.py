@@ -1,4 +1,4 @@
-"""``numberplate synth ocr``: synthetic plate crops for training the recognizer."""
+"""``numberplate synth ocr|scenes``: synthetic plate crops (recognizer) and photos (detector)."""
 
 from __future__ import annotations
 
@@ -29,16 +29,48 @@ def register(subparsers) -> argparse.ArgumentParser:
     ocr.add_argument("--test-fraction", type=float, default=0.05)
     ocr.add_argument("--max-lines", type=int, default=3, help="leave out plate types with more text lines")
     ocr.set_defaults(func=run_ocr)
+
+    scenes = kinds.add_parser(
+        "scenes", help="photos with rendered plates placed in 3D, as a VIA dataset with exact corners",
+        description="Place rendered plates into real photos (replacing plates already boxed there, or on "
+                    "negatives) with 3D perspective, matched lighting, blur and compression. Writes "
+                    "OUT/{train,val}/ with via_region_data.json; val holds the scenes of held-out photos.",
+        epilog="Example: numberplate synth scenes --backgrounds ../shared/data/negatives "
+               "../shared/data/detection/ro-dashcam --count 3000 --out work/scenes --fonts ../shared/fonts --jobs 2")
+    scenes.add_argument("--backgrounds", nargs="+", required=True, metavar="DIR",
+                        help="VIA photo sets used as backgrounds (never evaluation sets)")
+    scenes.add_argument("--count", type=int, required=True)
+    scenes.add_argument("--out", type=Path, required=True)
+    scenes.add_argument("--region", action="append", default=None,
+                        help="plate types to render (default: all); repeatable")
+    scenes.add_argument("--fonts", action="append", default=[], metavar="DIR")
+    scenes.add_argument("--seed", type=int, default=0)
+    scenes.add_argument("--jobs", type=int, default=1, help="worker processes")
+    scenes.add_argument("--val-fraction", type=float, default=0.1, help="share of background photos held out")
+    scenes.set_defaults(func=run_scenes)
     return parser
 
 
-def run_ocr(args) -> int:
+def run_scenes(args) -> int:
+    _need_pillow()
+    from numberplate.synth.scene import generate_scenes
+
+    generate_scenes(args.backgrounds, args.count, args.out, args.region or ["all"], seed=args.seed,
+                    font_dirs=tuple(args.fonts), jobs=args.jobs, val_fraction=args.val_fraction)
+    return 0
+
+
+def _need_pillow() -> None:
     try:
         import PIL  # noqa: F401
     except ImportError:
         from numberplate.errors import ConfigError
 
         raise ConfigError("the generator needs Pillow: pip install -e .[synth]") from None
+
+
+def run_ocr(args) -> int:
+    _need_pillow()
     from numberplate.synth.ocr_dataset import generate
 
     generate(args.region, args.count, args.out, seed=args.seed, font_dirs=tuple(args.fonts), jobs=args.jobs,

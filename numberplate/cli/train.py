@@ -44,14 +44,79 @@ def register(subparsers) -> argparse.ArgumentParser:
     ocr.add_argument("--alphabet", help="latin, data, or a region code (e.g. ua)")
     ocr.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     ocr.set_defaults(func=run_ocr)
+
+    det = stages.add_parser(
+        "detector", help="train the plate detector (box + 4 corners)",
+        description="Train the detector on VIA / YOLO-pose / COCO photo sets (synthetic scenes from "
+                    "`numberplate synth scenes` give exact corners).",
+        epilog="Example: numberplate train detector --config configs/detector.toml --out runs/detector. "
+               "DIR may end in :WEIGHT.")
+    det.add_argument("--data", nargs="+", metavar="DIR[:WEIGHT]", help="photo sets; replace the config's [[data]]")
+    det.add_argument("--config", type=Path, help="TOML recipe (see configs/detector.toml)")
+    det.add_argument("--out", type=Path, help="run folder (default: logs/<name>-<date>)")
+    det.add_argument("--name", help="model name (default: from the config, else 'detector')")
+    det.add_argument("--epochs", type=int)
+    det.add_argument("--batch-size", type=int)
+    det.add_argument("--samples-per-epoch", type=int)
+    det.add_argument("--lr", type=float)
+    det.add_argument("--seed", type=int)
+    det.add_argument("--runs", type=int, help="train K times with seeds seed..seed+K-1, keep the best on test")
+    det.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    det.add_argument("--threads", type=int, help="CPU threads for torch")
+    det.add_argument("--init-from", help="checkpoint to fine-tune from")
+    det.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    det.set_defaults(func=run_detector)
     return parser
 
 
-def run_ocr(args) -> int:
+def _need_torch() -> None:
     try:
         import torch  # noqa: F401
     except ImportError:
         raise ConfigError("training needs PyTorch: pip install torch==2.13.0 && pip install -e .[train]") from None
+
+
+def _apply_overrides(config, args, fields: tuple[str, ...]) -> None:
+    for attr in fields:
+        value = getattr(args, attr, None)
+        if value is not None:
+            setattr(config, attr, value)
+    for attr in ("epochs", "batch_size", "lr", "seed", "runs", "device", "threads"):
+        value = getattr(args, attr, None)
+        if value is not None:
+            setattr(config.loop, attr, value)
+
+
+def _check_resume(args, run_dir) -> None:
+    if args.resume and not (Path(run_dir) / "last.pt").is_file() and not list(Path(run_dir).glob("seed-*/last.pt")):
+        raise ConfigError(f"{run_dir}: nothing to resume (no last.pt)")
+
+
+def _report(result) -> None:
+    print(f"best checkpoint: {result.best_checkpoint}")
+    print(f"validation: {result.best_val}")
+    print(f"test: {result.test}")
+
+
+def run_detector(args) -> int:
+    _need_torch()
+    from numberplate.train.config import load_toml
+    from numberplate.train.detect import DetectionSource, DetectTask, DetectTrainConfig
+    from numberplate.train.loop import default_run_dir, fit_runs
+
+    config = load_toml(DetectTrainConfig, args.config) if args.config else DetectTrainConfig()
+    if args.data:
+        config.data = [DetectionSource(path=s.path, weight=s.weight) for s in map(_parse_source, args.data)]
+    _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from"))
+    run_dir = args.out or default_run_dir(config.name)
+    _check_resume(args, run_dir)
+    result = fit_runs(DetectTask(config), config.loop, run_dir, resume=args.resume)
+    _report(result)
+    return 0
+
+
+def run_ocr(args) -> int:
+    _need_torch()
     from numberplate.train.config import load_toml
     from numberplate.train.loop import default_run_dir, fit_runs
     from numberplate.train.ocr import OcrTask, OcrTrainConfig
@@ -59,21 +124,9 @@ def run_ocr(args) -> int:
     config = load_toml(OcrTrainConfig, args.config) if args.config else OcrTrainConfig()
     if args.data:
         config.data = [_parse_source(d) for d in args.data]
-    for attr, value in (("name", args.name), ("samples_per_epoch", args.samples_per_epoch),
-                        ("init_from", args.init_from), ("alphabet", args.alphabet)):
-        if value is not None:
-            setattr(config, attr, value)
-    for attr, value in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr),
-                        ("seed", args.seed), ("runs", args.runs), ("device", args.device),
-                        ("threads", args.threads)):
-        if value is not None:
-            setattr(config.loop, attr, value)
+    _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from", "alphabet"))
     run_dir = args.out or default_run_dir(config.name)
-    if args.resume and not (Path(run_dir) / "last.pt").is_file() and not list(Path(run_dir).glob("seed-*/last.pt")):
-        raise ConfigError(f"{run_dir}: nothing to resume (no last.pt)")
-    task = OcrTask(config)
-    result = fit_runs(task, config.loop, run_dir, resume=args.resume)
-    print(f"best checkpoint: {result.best_checkpoint}")
-    print(f"validation: {result.best_val}")
-    print(f"test: {result.test}")
+    _check_resume(args, run_dir)
+    result = fit_runs(OcrTask(config), config.loop, run_dir, resume=args.resume)
+    _report(result)
     return 0

@@ -42,3 +42,56 @@ class OcrRecord:
     moderated: bool = False
     ann_path: Path | None = None
     extra: dict = field(default_factory=dict)
+
+
+Point = tuple[float, float]
+
+
+@dataclass
+class PlateAnnotation:
+    """One labelled object (usually a plate) in a photo.
+
+    Attributes:
+        corners: 4 points ``(x, y)`` in image pixels, clockwise from the top-left corner of the plate.
+            A box-only label is stored as its 4 box corners and has ``has_corners`` False.
+        label: object class (VIA ``class``; "numberplate" unless the data says otherwise).
+        text: plate text (VIA ``np``), "" when not labelled.
+        region: country/region code (VIA ``country``), "" when unknown.
+        has_corners: whether the corners are true plate corners (polygon) rather than a box.
+        attributes: every other per-object attribute, kept so writing back loses nothing.
+    """
+
+    corners: tuple[Point, Point, Point, Point]
+    label: str = "numberplate"
+    text: str = ""
+    region: str = ""
+    has_corners: bool = True
+    attributes: dict = field(default_factory=dict)
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """Axis-aligned box ``(x1, y1, x2, y2)`` around the corners."""
+        xs = [p[0] for p in self.corners]
+        ys = [p[1] for p in self.corners]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass
+class ImageRecord:
+    """One photo with every labelled object in it (VIA, YOLO-pose and COCO all read into this).
+
+    Attributes:
+        image_path: path of the photo.
+        plates: the labelled objects; empty for a negative (no plate) photo.
+        width: image width in pixels when known (COCO and YOLO need it), else None.
+        height: image height in pixels when known, else None.
+        split: "train", "val", "test" or "" when the set has no split.
+        extra: per-image fields this record does not model (VIA ``file_attributes`` ...), kept.
+    """
+
+    image_path: Path
+    plates: list[PlateAnnotation] = field(default_factory=list)
+    width: int | None = None
+    height: int | None = None
+    split: str = ""
+    extra: dict = field(default_factory=dict)

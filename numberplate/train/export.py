@@ -33,10 +33,15 @@ class _WithSoftmax(nn.Module):
 
 def build_from_checkpoint(state: dict) -> tuple[nn.Module, dict]:
     task = state["task"]
-    if task.get("kind") != "ocr":
-        raise ConfigError(f"cannot export a {task.get('kind')!r} checkpoint yet")
-    config = CRNNConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])})
-    model = CRNN(config)
+    kind = task.get("kind")
+    if kind == "ocr":
+        model = CRNN(CRNNConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
+    elif kind == "detect":
+        from numberplate.models.detector import DetectorConfig, PlateDetector
+
+        model = PlateDetector(DetectorConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
+    else:
+        raise ConfigError(f"cannot export a {kind!r} checkpoint")
     model.load_state_dict(state["model"])
     return model.eval(), task
 
@@ -60,6 +65,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
         raise ConfigError(f"{out}: export target must end in .onnx")
     state = load_checkpoint(checkpoint)
     model, task = build_from_checkpoint(state)
+    if task["kind"] == "detect":
+        return _export_detector(model, task, state, out, name, metrics, extra_card)
     cfg = model.config
     out.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.rand(1, cfg.in_channels, cfg.input_height, cfg.input_width)
@@ -92,6 +99,57 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
     }
     atomic_write_json(out.with_suffix(".json"), card, indent=2)
     check_parity(model, out, dummy_batch=torch.rand(8, cfg.in_channels, cfg.input_height, cfg.input_width))
+    return card
+
+
+def _common_card(state: dict, task: dict, out: Path, name: str | None, metrics: dict | None) -> dict:
+    return {
+        "name": name or out.stem,
+        "version": __version__,
+        "metrics": metrics if metrics is not None else {"val": state.get("val", {})},
+        "recipe": task.get("recipe", {}),
+        "data": task.get("data", {}),
+        "epoch": state.get("epoch"),
+        "seed": state.get("seed"),
+        "exported": datetime.now(UTC).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _export_detector(model: nn.Module, task: dict, state: dict, out: Path, name: str | None, metrics: dict | None,
+                     extra_card: dict | None) -> dict:
+    """Detector graphs take any input size that is a multiple of 32 (photos keep their aspect)."""
+    from numberplate.models.detector import CORNER_SCALE, STRIDE
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".onnx.tmp")
+    dummy = torch.rand(1, 3, 384, 640)
+    torch.onnx.export(model.eval(), dummy, str(tmp), input_names=["images"], output_names=["heat", "corners"],
+                      dynamic_axes={"images": {0: "batch", 2: "height", 3: "width"},
+                                    "heat": {0: "batch", 2: "h", 3: "w"}, "corners": {0: "batch", 2: "h", 3: "w"}},
+                      opset_version=17, dynamo=False)
+    tmp.replace(out)
+    card = {
+        **_common_card(state, task, out, name, metrics),
+        "task": "detect",
+        "architecture": "centernet-corners",
+        "classes": task["classes"],
+        "input": {"channels": 3, "height": None, "width": None, "multiple": 32, "max_side": task["max_side"],
+                  "layout": "NCHW", "range": "0..1", "color": "rgb", "padding": "right/bottom, value 114"},
+        "output": f"heat: N x C x H/{STRIDE} x W/{STRIDE} centre probabilities; corners: N x 8 x H/{STRIDE} x "
+                  f"W/{STRIDE} offsets of the 4 corners from each cell centre in units of {STRIDE * CORNER_SCALE:g} px",
+        "sha256": sha256_of(out),
+        **(extra_card or {}),
+    }
+    atomic_write_json(out.with_suffix(".json"), card, indent=2)
+    with torch.no_grad():
+        batch = torch.rand(2, 3, 256, 416)
+        expected = [t.numpy() for t in model(batch)]
+    actual = load_model(out, task="detect", threads=1).run_all(batch.numpy())
+    diff = max(float(np.abs(e - a).max()) for e, a in zip(expected, actual))
+    if diff > PARITY_TOLERANCE * 10:
+        raise WeightsError(f"{out}: ONNX output differs from PyTorch by {diff:.2e}")
     return card
 
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Reproduces the shipped detector: synthetic scenes, training, export into numberplate/weights, evaluation.
+# Run from the repository root with ../shared beside it:  bash configs/build_detector.sh
+# Stages can be picked: STAGES="scenes train" bash configs/build_detector.sh
+set -euo pipefail
+JOBS=${JOBS:-2}
+FONTS=${FONTS:-../shared/fonts}
+STAGES=${STAGES:-"scenes train export eval"}
+has() { [[ " $STAGES " == *" $1 "* ]]; }
+D=../shared/data
+
+if has scenes; then
+  # Backgrounds: photos without plates, and training photos whose boxed plates get replaced.
+  # Never the evaluation sets (endtoend/*) nor the ro-dashcam val video.
+  rm -rf work/scenes
+  numberplate synth scenes --backgrounds "$D/negatives" "$D/detection/ro-dashcam/train" "$D/detection/ru-cars/train" \
+    --count 4000 --out work/scenes --fonts "$FONTS" --jobs "$JOBS" --seed 11
+fi
+
+if has train; then
+  numberplate train detector --config configs/detector.toml --out work/runs/detector-plates
+fi
+
+if has export; then
+  numberplate export work/runs/detector-plates/best.pt --out numberplate/weights/detector-plates.onnx \
+    --name detector-plates
+fi
+
+if has eval; then
+  numberplate eval read --data "$D/endtoend/us" --region us
+  numberplate eval read --data "$D/endtoend/br" --region br
+  numberplate eval read --data "$D/detection/ro-dashcam/val"
+fi

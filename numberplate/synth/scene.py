@@ -1,0 +1,313 @@
+"""Synthetic detection scenes: rendered plates placed into real photos with exact corner labels.
+
+A plate is posed in 3D (yaw, pitch, roll in front of a pinhole camera), projected, warped into the
+photo, and matched to it: brightness and colour of the surroundings, the photo's blur, then noise and
+JPEG for the whole frame. Plates already boxed in a photo can be replaced by rendered ones (they then
+sit where real plates sit, at real sizes), and negatives (photos without plates) receive new ones.
+This is how the detector learns true corners without hand-labelled corners.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from numberplate.data.records import PlateAnnotation
+from numberplate.regions import RegionSpec
+from numberplate.synth.fonts import FontBook
+from numberplate.synth.render import render_plate
+
+
+@dataclass
+class SceneConfig:
+    """How plates are placed.
+
+    Attributes:
+        max_side: photos are first scaled down so their longer side is at most this.
+        new_plates: (min, max) plates added at random places to each photo.
+        replace_probability: chance that each plate already labelled in a photo is replaced by a
+            rendered one (otherwise it stays, labelled by its box).
+        min_width: narrowest placed plate in pixels.
+        max_width_fraction: widest placed plate, as a fraction of the photo width.
+        max_yaw, max_pitch, max_roll: pose ranges in degrees.
+    """
+
+    max_side: int = 1280
+    new_plates: tuple[int, int] = (0, 3)
+    replace_probability: float = 0.6
+    min_width: float = 24.0
+    max_width_fraction: float = 0.55
+    max_yaw: float = 50.0
+    max_pitch: float = 25.0
+    max_roll: float = 12.0
+
+
+def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    cy, sy = np.cos(yaw), np.sin(yaw)
+    cp, sp = np.cos(pitch), np.sin(pitch)
+    cr, sr = np.cos(roll), np.sin(roll)
+    r_yaw = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    r_pitch = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    r_roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    return r_roll @ r_pitch @ r_yaw
+
+
+def posed_corners(width_px: float, aspect: float, center: tuple[float, float], focal: float,
+                  yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
+    """Project a plate of ``width_px`` (as seen face-on at its centre) turned in 3D; 4 x 2, clockwise."""
+    half_w, half_h = 0.5, 0.5 / aspect
+    plate = np.array([[-half_w, -half_h, 0], [half_w, -half_h, 0], [half_w, half_h, 0], [-half_w, half_h, 0]])
+    turned = plate @ _rotation(*np.deg2rad([yaw_deg, pitch_deg, roll_deg])).T
+    depth = focal / width_px  # the plate is 1 unit wide: at this depth it spans width_px pixels
+    z = turned[:, 2] + depth
+    xy = focal * turned[:, :2] / z[:, None]
+    return (xy + np.asarray(center)).astype(np.float32)
+
+
+def _box_iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _paste(photo: np.ndarray, plate_image: np.ndarray, plate_mask: np.ndarray, src: np.ndarray, dst: np.ndarray,
+           rng: np.random.Generator) -> None:
+    """Warp the plate onto ``photo`` (float32, in place) inside the bounding box of ``dst``."""
+    h, w = photo.shape[:2]
+    x0, y0 = np.floor(dst.min(axis=0)).astype(int) - 2
+    x1, y1 = np.ceil(dst.max(axis=0)).astype(int) + 2
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    matrix = cv2.getPerspectiveTransform(src.astype(np.float32), (dst - [x0, y0]).astype(np.float32))
+    size = (x1 - x0, y1 - y0)
+    # Render at most ~2x the target size before warping: INTER_AREA-like smoothness for small plates.
+    warped = cv2.warpPerspective(plate_image, matrix, size, flags=cv2.INTER_LINEAR).astype(np.float32)
+    alpha = cv2.warpPerspective(plate_mask, matrix, size, flags=cv2.INTER_LINEAR).astype(np.float32) / 255.0
+    region = photo[y0:y1, x0:x1]
+    inside = alpha > 0.5
+    if not inside.any():
+        return
+    # Light: pull the plate towards the brightness and colour cast of its surroundings.
+    surround = region[~inside] if (~inside).any() else region.reshape(-1, 3)
+    scene_mean = surround.mean(axis=0)
+    plate_mean = warped[inside].mean(axis=0)
+    gain = np.clip((scene_mean.mean() + 60.0) / (plate_mean.mean() + 60.0), 0.35, 1.3) ** rng.uniform(0.4, 0.9)
+    cast = np.clip(scene_mean / max(scene_mean.mean(), 1.0), 0.8, 1.2) ** 0.5
+    warped = warped * gain * cast
+    if rng.random() < 0.5:  # a shadow or light gradient across the plate
+        ramp = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.9, 1.15), warped.shape[1], dtype=np.float32)
+        warped = warped * (ramp[None, :, None] if rng.random() < 0.5 else ramp[::-1][None, :, None])
+    # Optics: plates are rarely sharper than the photo around them.
+    sigma = rng.uniform(0.0, 1.2) * max(1.0, (x1 - x0) / 300.0)
+    if sigma > 0.3:
+        warped = cv2.GaussianBlur(warped, (0, 0), sigma)
+        alpha = cv2.GaussianBlur(alpha, (0, 0), max(0.3, sigma * 0.5))
+    alpha = alpha[:, :, None]
+    photo[y0:y1, x0:x1] = region * (1 - alpha) + warped * alpha
+
+
+def _finish(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Whole-frame sensor and encoder effects."""
+    if rng.random() < 0.5:
+        photo = (photo - 128.0) * rng.uniform(0.8, 1.15) + 128.0 + rng.uniform(-20, 20)
+    if rng.random() < 0.6:
+        photo = photo + rng.normal(0, rng.uniform(1, 6), photo.shape).astype(np.float32)
+    out = np.clip(photo, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(45, 96))])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else out
+
+
+def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[RegionSpec],
+               weights: np.ndarray, fonts: FontBook, rng: np.random.Generator,
+               config: SceneConfig | None = None) -> tuple[np.ndarray, list[PlateAnnotation]]:
+    """Place rendered plates into ``photo`` (RGB uint8).
+
+    Args:
+        photo: the background photo.
+        existing: objects already labelled in it (replaced or kept, see :class:`SceneConfig`).
+        specs, weights: plate types to draw from and their probabilities.
+        fonts: font lookup for the renderer.
+        rng: randomness; a scene is a pure function of the generator's state.
+
+    Returns:
+        The new photo (RGB uint8, possibly scaled down) and every object in it, with exact corners for
+        the rendered plates.
+    """
+    config = config or SceneConfig()
+    scale = min(1.0, config.max_side / max(photo.shape[:2]))
+    if scale < 1.0:
+        photo = cv2.resize(photo, (int(photo.shape[1] * scale), int(photo.shape[0] * scale)),
+                           interpolation=cv2.INTER_AREA)
+    h, w = photo.shape[:2]
+    canvas = photo.astype(np.float32)
+    labels: list[PlateAnnotation] = []
+    jobs: list[tuple[np.ndarray, RegionSpec]] = []  # target corners of plates to render, and their type
+    aspects = np.array([s.style.size_mm[0] / s.style.size_mm[1] for s in specs])
+
+    def pick(aspect: float | None) -> RegionSpec:
+        p = np.asarray(weights, np.float64)
+        if aspect is not None:
+            # A boxed real plate fixes the outline: draw a type of about that shape (no squeezed squares).
+            close = np.abs(np.log(aspects / max(aspect, 0.5))) < 0.45
+            if close.any():
+                p = np.where(close, p, 0.0)
+        return specs[int(rng.choice(len(specs), p=p / p.sum()))]
+
+    for plate in existing:
+        corners = np.asarray(plate.corners, np.float32) * scale
+        if rng.random() < config.replace_probability:
+            side = np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[3] - corners[0])
+            jobs.append((corners, pick(side[0] / max(side[1], 1.0))))
+        else:
+            labels.append(PlateAnnotation(tuple(map(tuple, corners.tolist())), plate.label, plate.text,
+                                          plate.region, plate.has_corners, dict(plate.attributes)))
+    boxes = [(*c.min(axis=0), *c.max(axis=0)) for c, _ in jobs] + [p.box for p in labels]
+    wanted = int(rng.integers(config.new_plates[0], config.new_plates[1] + 1))
+    focal = w * rng.uniform(0.6, 1.6)
+    added = 0
+    for _ in range(wanted * 6):  # a few tries per plate to find a free spot
+        if added >= wanted:
+            break
+        spec = pick(None)
+        max_width = max(config.min_width + 1, w * config.max_width_fraction)
+        width = float(np.exp(rng.uniform(np.log(config.min_width), np.log(max_width))))
+        center = (rng.uniform(0.05, 0.95) * w, rng.uniform(0.1, 0.95) * h)
+        corners = posed_corners(width, spec.style.size_mm[0] / spec.style.size_mm[1], center, focal,
+                                rng.uniform(-1, 1) * config.max_yaw, rng.uniform(-1, 1) * config.max_pitch,
+                                rng.normal(0, config.max_roll / 2))
+        box = (*corners.min(axis=0), *corners.max(axis=0))
+        if box[0] < 0 or box[1] < 0 or box[2] > w - 1 or box[3] > h - 1:
+            continue
+        if any(_box_iou(box, other) > 0.0 for other in boxes):
+            continue
+        boxes.append(box)
+        jobs.append((corners, spec))
+        added += 1
+
+    for dst, spec in jobs:
+        text = spec.sample_text(random.Random(int(rng.integers(1 << 62))))
+        target_w = float(np.linalg.norm(dst[1] - dst[0]))
+        px_per_mm = float(np.clip(2.0 * target_w / spec.style.size_mm[0], 0.25, 1.0))
+        rendered = render_plate(spec, text, rng, fonts, px_per_mm=px_per_mm)
+        _paste(canvas, rendered.image, rendered.mask, rendered.corners, dst, rng)
+        labels.append(PlateAnnotation(tuple(map(tuple, dst.round(1).tolist())), "numberplate", text, spec.code, True,
+                                      {"synthetic": True}))
+    return _finish(canvas, rng), labels
+
+
+# -- datasets of scenes ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _SceneJob:
+    out_dir: str
+    backgrounds: tuple[tuple[str, str], ...]  # (background source folder, image file name)
+    spec_codes: tuple[str, ...]
+    weights: tuple[float, ...]
+    indexes: tuple[int, ...]
+    picks: tuple[int, ...]  # background index per scene
+    splits: tuple[str, ...]  # split per scene
+    seed: int
+    font_dirs: tuple[str, ...]
+
+
+def _background_split(name: str, val_fraction: float, test_fraction: float) -> str:
+    """Split by background photo (a stable hash of its name), so val scenes show unseen streets."""
+    import zlib
+
+    u = (zlib.crc32(name.encode()) % 10_000) / 10_000
+    return "val" if u < val_fraction else "test" if u < val_fraction + test_fraction else "train"
+
+
+def _generate_scenes(job: _SceneJob) -> list[tuple[str, str, list[PlateAnnotation], int, int]]:
+    from numberplate.data.detection import read_detection
+    from numberplate.data.images import read_image
+    from numberplate.regions import get_spec
+
+    fonts = FontBook(job.font_dirs)
+    specs = [get_spec(c) for c in job.spec_codes]
+    weights = np.array(job.weights) / sum(job.weights)
+    cache: dict[str, dict[str, list[PlateAnnotation]]] = {}
+    out = []
+    for index, pick, split in zip(job.indexes, job.picks, job.splits):
+        folder, name = job.backgrounds[pick]
+        if folder not in cache:
+            cache[folder] = {str(r.image_path): r.plates for r in read_detection(folder)}
+        rng = np.random.default_rng([job.seed, index])
+        photo = read_image(name)
+        image, labels = make_scene(photo, cache[folder].get(name, []), specs, weights, fonts, rng)
+        file_name = f"scene-{index:06d}.jpg"
+        target = Path(job.out_dir) / split / file_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        target.write_bytes(buf.tobytes())
+        out.append((split, str(target), labels, image.shape[1], image.shape[0]))
+    return out
+
+
+def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Path, regions: list[str],
+                    seed: int = 0, font_dirs: tuple[str | Path, ...] = (), jobs: int = 1,
+                    val_fraction: float = 0.1, test_fraction: float = 0.0) -> dict[str, int]:
+    """Write ``count`` synthetic scenes as a VIA dataset ``out_dir/{train,val,test}``.
+
+    Args:
+        backgrounds: VIA photo sets (labelled plates in them are replaced or kept; photos without
+            plates receive new ones). Never pass evaluation sets here.
+        count: scenes to write (backgrounds are drawn with replacement).
+        out_dir: output folder.
+        regions: plate types to render (country codes, type codes or ``all``).
+        seed: the dataset is a pure function of the seed, the backgrounds and the fonts found.
+        font_dirs: extra font folders.
+        jobs: worker processes.
+        val_fraction, test_fraction: shares of background photos held out for val and test.
+
+    Returns:
+        Scenes written per split.
+    """
+    import sys
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from numberplate.data.detection import read_detection, write_detection
+    from numberplate.data.records import ImageRecord
+    from numberplate.errors import InputError
+    from numberplate.synth.ocr_dataset import specs_for
+
+    if count <= 0:
+        raise InputError(None, f"--count must be positive, got {count}")
+    pool_items: list[tuple[str, str]] = []
+    for folder in backgrounds:
+        records = read_detection(folder)
+        if not records:
+            raise InputError(str(folder), "no photos to use as backgrounds")
+        pool_items.extend((str(folder), str(r.image_path)) for r in records)
+    specs = specs_for(regions)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(pool_items), count)
+    splits = [_background_split(Path(pool_items[p][1]).name, val_fraction, test_fraction) for p in picks]
+    jobs = max(1, jobs)
+    chunk = max(1, -(-count // (jobs * 8)))
+    work = [_SceneJob(str(out_dir), tuple(pool_items), tuple(s.code for s in specs), tuple(s.weight for s in specs),
+                      tuple(range(start, min(count, start + chunk))),
+                      tuple(int(p) for p in picks[start:start + chunk]), tuple(splits[start:start + chunk]), seed,
+                      tuple(str(d) for d in font_dirs))
+            for start in range(0, count, chunk)]
+    started = time.perf_counter()
+    if jobs == 1:
+        results = [_generate_scenes(job) for job in work]
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            results = list(pool.map(_generate_scenes, work))
+    by_split: dict[str, list[ImageRecord]] = {}
+    for split, path, labels, width, height in (item for chunk_items in results for item in chunk_items):
+        by_split.setdefault(split, []).append(ImageRecord(Path(path), labels, width, height, split))
+    write_detection([r for records in by_split.values() for r in records], out_dir, "via")
+    seconds = time.perf_counter() - started
+    counts = {s: len(r) for s, r in by_split.items()}
+    print(f"wrote {count} synthetic scenes to {out_dir} ({counts}) in {seconds:.1f}s", file=sys.stderr)
+    return counts
