@@ -1,14 +1,17 @@
-.PHONY: test bench bench-ocr bench-speed
+.PHONY: test bench bench-ocr bench-speed bench-read
 
 test:
 	python -m pytest
 
 # Benchmarks need ../shared/data beside the checkout, Tesseract (apt-get install tesseract-ocr) and
 # RapidOCR (pip install rapidocr onnxruntime); engines that are missing are skipped with a message.
-bench: bench-speed bench-ocr
+bench: bench-speed bench-ocr bench-read
 
 bench-ocr:
 	python benchmarks/bench_ocr.py
 
 bench-speed:
 	python benchmarks/bench_speed.py
+
+bench-read:
+	python benchmarks/bench_read.py

@@ -1,0 +1,75 @@
+"""The models that ship inside the package: present, intact, and reading plates they never saw."""
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from numberplate.regions import get_spec
+from numberplate.runtime import list_shipped_models, load_model
+from numberplate.stages.recognize import Recognizer
+
+EXPECTED = {"ocr-universal", "ocr-ua", "ocr-ru", "ocr-kz", "ocr-latin"}
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plate-ua.jpg"
+
+
+def test_every_expected_model_ships_with_a_valid_card():
+    cards = {c["name"]: c for c in list_shipped_models("ocr")}
+    assert EXPECTED <= set(cards)
+    for name in EXPECTED:
+        model = load_model(name, task="ocr", threads=1)  # checks sha256 and the input contract
+        assert model.card["alphabet"] == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        assert model.path.stat().st_size < 10 * 1024 * 1024
+        assert model.card["recipe"]["name"] == name and model.card["metrics"]
+
+
+def _clean_crops(region_type: str, count: int, seed: int):
+    pytest.importorskip("PIL")
+    from numberplate.synth.augment import capture
+    from numberplate.synth.fonts import FontBook
+    from numberplate.synth.render import render_plate
+
+    spec, fonts = get_spec(region_type), FontBook()
+    rng, text_rng = np.random.default_rng(seed), random.Random(seed)
+    texts = [spec.sample_text(text_rng) for _ in range(count)]
+    crops = [capture(render_plate(spec, t, rng, fonts, px_per_mm=1.0), rng, out_height=64) for t in texts]
+    return crops, texts
+
+
+@pytest.mark.parametrize("region_type, region, minimum", [
+    ("ua-2015", "ua", 0.8), ("ru", "ru", 0.7), ("kz", "kz", 0.7), ("de", "de", 0.7), ("br", "br", 0.7),
+])
+def test_region_models_read_fresh_synthetic_plates(region_type, region, minimum):
+    crops, texts = _clean_crops(region_type, 30, seed=12345)
+    readings = Recognizer(region=region, threads=1).read_batch(crops)
+    accuracy = np.mean([r.text == t for r, t in zip(readings, texts)])
+    assert accuracy >= minimum, [(r.text, t) for r, t in zip(readings, texts) if r.text != t]
+
+
+def test_universal_model_reads_every_family():
+    crops, texts = [], []
+    for index, region_type in enumerate(("ua-2015", "ru", "kz", "pl", "us")):
+        c, t = _clean_crops(region_type, 10, seed=777 + index)
+        crops += c
+        texts += t
+    readings = Recognizer(threads=1).read_batch(crops)
+    assert np.mean([r.text == t for r, t in zip(readings, texts)]) >= 0.7
+
+
+def test_region_mask_keeps_the_output_in_the_region_alphabet():
+    crops, _ = _clean_crops("de", 10, seed=3)  # Latin letters a UA plate never has
+    allowed = set(get_spec("ua-2015").alphabet) | set(get_spec("ua-1995").alphabet)
+    for reading in Recognizer(region="ua", threads=1).read_batch(crops):
+        assert set(reading.text) <= allowed
+
+
+def test_readme_example_runs_from_the_command_line():
+    result = subprocess.run([sys.executable, "-m", "numberplate.cli.main", "ocr", "--region", "ua", "--format",
+                             "jsonl", str(EXAMPLE)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["text"] == "BH0708KA" and line["confidence"] > 0.5 and line["model"] == "ocr-ua"
