@@ -161,3 +161,32 @@ def test_read_cli_reports_every_image_and_bad_files(trained_detector, tmp_path):
     only_bad = subprocess.run([sys.executable, "-m", "numberplate.cli.main", "read", str(broken), "--detector",
                                str(onnx)], capture_output=True, text=True, check=False)
     assert only_bad.returncode == 1 and "broken.jpg" in only_bad.stderr
+
+
+def test_eval_read_prints_metrics_and_writes_a_failure_report(trained_detector, tmp_path):
+    from numberplate.runtime import list_shipped_models
+
+    if not list_shipped_models("ocr"):
+        pytest.skip("needs the shipped OCR models")
+    root, _, onnx, _ = trained_detector
+    report = tmp_path / "report.html"
+    result = subprocess.run([sys.executable, "-m", "numberplate.cli.main", "eval", "read", "--data",
+                             str(root / "scenes"), "--detector", str(onnx), "--json", "--report", str(report)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["photos"] == 16 and metrics["plates"] >= 8
+    assert 0.0 <= metrics["end_to_end_accuracy"] <= 1.0 and set(metrics["ms_per_photo"]) == {
+        "detect", "rectify", "recognize"}
+    page = report.read_text()
+    # A barely trained detector misses plates: each failure is listed with its thumbnail.
+    assert "data:image/jpeg;base64," in page and "not detected" in page
+
+
+def test_eval_read_names_a_folder_that_is_not_a_dataset(trained_detector, tmp_path):
+    _, _, onnx, _ = trained_detector
+    (tmp_path / "empty").mkdir()
+    result = subprocess.run([sys.executable, "-m", "numberplate.cli.main", "eval", "read", "--data",
+                             str(tmp_path / "empty"), "--detector", str(onnx)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 2 and "empty" in result.stderr and "Traceback" not in result.stderr

@@ -77,8 +77,10 @@ class PlateDetector(nn.Module):
         self.corners = nn.Conv2d(n, 8, 1)
         # Start with a low centre prior so the focal loss does not begin with a flood of false peaks.
         nn.init.constant_(self.heat.bias, -4.6)
+        # Corners start as a typical plate around the cell (~64 x 14 px), never as a collapsed point.
         nn.init.zeros_(self.corners.weight)
-        nn.init.zeros_(self.corners.bias)
+        with torch.no_grad():
+            self.corners.bias.copy_(torch.tensor([-1.0, -0.22, 1.0, -0.22, 1.0, 0.22, -1.0, 0.22]))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         c4 = self.stage4(self.stem(x))  # B x w1 x H/4 x W/4

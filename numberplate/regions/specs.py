@@ -120,6 +120,12 @@ SPECS: tuple[RegionSpec, ...] = (
                style=PlateStyle(size_mm=(400, 130), background=(200, 202, 200), band="br-old",
                                 fonts=FE_FONTS[::-1] + GENERIC_FONTS, options={"top_text": True, "separator": "-"}),
                weight=3),
+    # Commercial vehicles (taxis, trucks) carry the same format in white on red; many real crops show it.
+    RegionSpec("br-red", "br", "Brazil, red commercial plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
+               style=PlateStyle(size_mm=(400, 130), background=(165, 32, 30), foreground=(235, 235, 230),
+                                band="br-old", fonts=FE_FONTS[::-1] + GENERIC_FONTS,
+                                options={"top_text": True, "separator": "-"}),
+               weight=1),
     RegionSpec("br-mercosur", "br", "Brazil, Mercosur (LLL9L99)", LATIN_LETTERS, ("LLL#L##",),
                style=PlateStyle(size_mm=(400, 130), band="mercosur", band_text="BRASIL",
                                 fonts=FE_FONTS + GENERIC_FONTS, options={"separator": ""})),
