@@ -74,13 +74,10 @@ def rapidocr_engine() -> Callable[[np.ndarray], str] | None:
                               "EngineConfig.onnxruntime.inter_op_num_threads": 1})
 
     def read(image: np.ndarray) -> str:
-        result = engine(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        if not result.txts:
-            return ""
-        boxes = np.asarray(result.boxes)
-        # Reading order: top to bottom by line, left to right inside a line.
-        order = sorted(range(len(result.txts)), key=lambda i: (round(boxes[i][:, 1].mean() / 20), boxes[i][:, 0].min()))
-        return normalise("".join(result.txts[i] for i in order))
+        # The crop is one plate: recognition only, the whole crop read as one line (as the reference numbers
+        # in ../shared/README.md do). Its text detector would also find state names and slogans.
+        result = engine(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), use_det=False, use_cls=False)
+        return normalise("".join(result.txts or ()))
 
     return read
 
