@@ -18,7 +18,7 @@ from numberplate.cli.main import main
 from numberplate.data.coco import read_coco, write_coco
 from numberplate.data.detection import check_detection_dataset, detect_format, read_detection, write_detection
 from numberplate.data.geometry import order_corners, quad_from_polygon
-from numberplate.data.records import ImageRecord
+from numberplate.data.records import ImageRecord, PlateAnnotation
 from numberplate.data.via import read_via, write_via
 from numberplate.data.yolo import parse_names, read_yolo, write_yolo
 from numberplate.errors import InputError
@@ -436,3 +436,15 @@ def test_cli_as_a_process(via_dataset, tmp_path):
     done = subprocess.run(run + ["check", str(out)], capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert done.stdout.startswith(f"{out / 'images' / 'train' / 'b.jpg'}: ")
+
+
+def test_exact_axis_aligned_corners_survive_a_via_round_trip(tmp_path):
+    image = tmp_path / "a.png"
+    cv2.imwrite(str(image), np.zeros((40, 60, 3), np.uint8))
+    quad = ((10.0, 10.0), (50.0, 10.0), (50.0, 20.0), (10.0, 20.0))
+    records = [ImageRecord(image, [PlateAnnotation(quad, text="AB12", has_corners=True),
+                                   PlateAnnotation(quad, text="CD34", has_corners=False)])]
+    write_via(records, tmp_path / "out")
+    plates = read_via(tmp_path / "out")[0].plates
+    assert [(p.text, p.has_corners) for p in plates] == [("AB12", True), ("CD34", False)]
+    assert "exact_corners" not in plates[0].attributes
