@@ -17,6 +17,24 @@ def _parse_source(text: str):
     return DataSource(path=text)
 
 
+def _add_run_arguments(parser: argparse.ArgumentParser, data_help: str, config_help: str, default_name: str) -> None:
+    """The options every ``train STAGE`` shares: data, recipe, run folder and loop overrides."""
+    parser.add_argument("--data", nargs="+", metavar="DIR[:WEIGHT]", help=data_help)
+    parser.add_argument("--config", type=Path, help=config_help)
+    parser.add_argument("--out", type=Path, help="run folder (default: logs/<name>-<date>)")
+    parser.add_argument("--name", help=f"model name (default: from the config, else {default_name!r})")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--samples-per-epoch", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--runs", type=int, help="train K times with seeds seed..seed+K-1, keep the best on test")
+    parser.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch")
+    parser.add_argument("--init-from", help="checkpoint to fine-tune from")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "train", help="train a model (needs the [train] extra)",
@@ -27,22 +45,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     stages = parser.add_subparsers(dest="stage", metavar="STAGE", required=True)
     ocr = stages.add_parser("ocr", help="train the CRNN text recognizer",
                             epilog="DIR may end in :WEIGHT (e.g. synth/ua:3) to set its share of each epoch.")
-    ocr.add_argument("--data", nargs="+", metavar="DIR[:WEIGHT]", help="datasets ({train,val,test}/{img,ann}); "
-                     "replace the config's [[data]] list")
-    ocr.add_argument("--config", type=Path, help="TOML recipe (see configs/)")
-    ocr.add_argument("--out", type=Path, help="run folder (default: logs/<name>-<date>)")
-    ocr.add_argument("--name", help="model name (default: from the config, else 'ocr')")
-    ocr.add_argument("--epochs", type=int)
-    ocr.add_argument("--batch-size", type=int)
-    ocr.add_argument("--samples-per-epoch", type=int)
-    ocr.add_argument("--lr", type=float)
-    ocr.add_argument("--seed", type=int)
-    ocr.add_argument("--runs", type=int, help="train K times with seeds seed..seed+K-1, keep the best on test")
-    ocr.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
-    ocr.add_argument("--threads", type=int, help="CPU threads for torch")
-    ocr.add_argument("--init-from", help="checkpoint to fine-tune from")
+    _add_run_arguments(ocr, data_help="datasets ({train,val,test}/{img,ann}); replace the config's [[data]] list",
+                       config_help="TOML recipe (see configs/)", default_name="ocr")
     ocr.add_argument("--alphabet", help="latin, data, or a region code (e.g. ua)")
-    ocr.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     ocr.set_defaults(func=run_ocr)
 
     det = stages.add_parser(
@@ -51,20 +56,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                     "`numberplate synth scenes` give exact corners).",
         epilog="Example: numberplate train detector --config configs/detector.toml --out runs/detector. "
                "DIR may end in :WEIGHT.")
-    det.add_argument("--data", nargs="+", metavar="DIR[:WEIGHT]", help="photo sets; replace the config's [[data]]")
-    det.add_argument("--config", type=Path, help="TOML recipe (see configs/detector.toml)")
-    det.add_argument("--out", type=Path, help="run folder (default: logs/<name>-<date>)")
-    det.add_argument("--name", help="model name (default: from the config, else 'detector')")
-    det.add_argument("--epochs", type=int)
-    det.add_argument("--batch-size", type=int)
-    det.add_argument("--samples-per-epoch", type=int)
-    det.add_argument("--lr", type=float)
-    det.add_argument("--seed", type=int)
-    det.add_argument("--runs", type=int, help="train K times with seeds seed..seed+K-1, keep the best on test")
-    det.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
-    det.add_argument("--threads", type=int, help="CPU threads for torch")
-    det.add_argument("--init-from", help="checkpoint to fine-tune from")
-    det.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    _add_run_arguments(det, data_help="photo sets; replace the config's [[data]]",
+                       config_help="TOML recipe (see configs/detector.toml)", default_name="detector")
     det.set_defaults(func=run_detector)
     return parser
 

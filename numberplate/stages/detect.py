@@ -50,7 +50,9 @@ def to_network_input(images: list[np.ndarray]) -> np.ndarray:
     return np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
 
 
-def _box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def box_iou(box, boxes) -> np.ndarray:
+    """Intersection over union of one ``(x1, y1, x2, y2)`` box with each row of ``boxes`` (N x 4)."""
+    box, boxes = np.asarray(box, np.float64), np.asarray(boxes, np.float64).reshape(-1, 4)
     ix = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
     iy = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
     inter = ix * iy
@@ -90,7 +92,7 @@ def decode(heat: np.ndarray, corners: np.ndarray, transform: Letterbox, labels: 
         if box[2] - box[0] < 1 or box[3] - box[1] < 1:
             continue
         previous = kept_boxes.setdefault(c, [])
-        if previous and _box_iou(box, np.array(previous)).max() > nms_iou:
+        if previous and box_iou(box, previous).max() > nms_iou:
             continue
         previous.append(box)
         detections.append(Detection(tuple(float(v) for v in box), tuple((float(px), float(py)) for px, py in quad),

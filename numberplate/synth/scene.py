@@ -18,6 +18,7 @@ import numpy as np
 
 from numberplate.data.records import PlateAnnotation
 from numberplate.regions import RegionSpec
+from numberplate.stages.detect import box_iou
 from numberplate.synth.fonts import FontBook
 from numberplate.synth.render import render_plate
 
@@ -66,14 +67,6 @@ def posed_corners(width_px: float, aspect: float, center: tuple[float, float], f
     z = turned[:, 2] + depth
     xy = focal * turned[:, :2] / z[:, None]
     return (xy + np.asarray(center)).astype(np.float32)
-
-
-def _box_iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _paste(photo: np.ndarray, plate_image: np.ndarray, plate_mask: np.ndarray, src: np.ndarray, dst: np.ndarray,
@@ -185,7 +178,7 @@ def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[R
         box = (*corners.min(axis=0), *corners.max(axis=0))
         if box[0] < 0 or box[1] < 0 or box[2] > w - 1 or box[3] > h - 1:
             continue
-        if any(_box_iou(box, other) > 0.0 for other in boxes):
+        if boxes and box_iou(box, boxes).max() > 0.0:
             continue
         boxes.append(box)
         jobs.append((corners, spec))
@@ -206,12 +199,10 @@ def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[R
 @dataclass(frozen=True)
 class _SceneJob:
     out_dir: str
-    backgrounds: tuple[tuple[str, str], ...]  # (background source folder, image file name)
+    # Per scene: its index, the background photo, the objects labelled in it, and the split it goes to.
+    scenes: tuple[tuple[int, str, tuple[PlateAnnotation, ...], str], ...]
     spec_codes: tuple[str, ...]
     weights: tuple[float, ...]
-    indexes: tuple[int, ...]
-    picks: tuple[int, ...]  # background index per scene
-    splits: tuple[str, ...]  # split per scene
     seed: int
     font_dirs: tuple[str, ...]
 
@@ -225,22 +216,16 @@ def _background_split(name: str, val_fraction: float, test_fraction: float) -> s
 
 
 def _generate_scenes(job: _SceneJob) -> list[tuple[str, str, list[PlateAnnotation], int, int]]:
-    from numberplate.data.detection import read_detection
     from numberplate.data.images import read_image
     from numberplate.regions import get_spec
 
     fonts = FontBook(job.font_dirs)
     specs = [get_spec(c) for c in job.spec_codes]
     weights = np.array(job.weights) / sum(job.weights)
-    cache: dict[str, dict[str, list[PlateAnnotation]]] = {}
     out = []
-    for index, pick, split in zip(job.indexes, job.picks, job.splits):
-        folder, name = job.backgrounds[pick]
-        if folder not in cache:
-            cache[folder] = {str(r.image_path): r.plates for r in read_detection(folder)}
+    for index, photo_path, plates, split in job.scenes:
         rng = np.random.default_rng([job.seed, index])
-        photo = read_image(name)
-        image, labels = make_scene(photo, cache[folder].get(name, []), specs, weights, fonts, rng)
+        image, labels = make_scene(read_image(photo_path), list(plates), specs, weights, fonts, rng)
         file_name = f"scene-{index:06d}.jpg"
         target = Path(job.out_dir) / split / file_name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -280,29 +265,30 @@ def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Pa
 
     if count <= 0:
         raise InputError(None, f"--count must be positive, got {count}")
-    pool_items: list[tuple[str, str]] = []
+    pool: list[ImageRecord] = []
     for folder in backgrounds:
         records = read_detection(folder)
         if not records:
             raise InputError(str(folder), "no photos to use as backgrounds")
-        pool_items.extend((str(folder), str(r.image_path)) for r in records)
+        pool.extend(records)
     specs = specs_for(regions)
     rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(pool_items), count)
-    splits = [_background_split(Path(pool_items[p][1]).name, val_fraction, test_fraction) for p in picks]
+    scenes = []
+    for index, pick in enumerate(rng.integers(0, len(pool), count)):
+        background = pool[int(pick)]
+        split = _background_split(background.image_path.name, val_fraction, test_fraction)
+        scenes.append((index, str(background.image_path), tuple(background.plates), split))
     jobs = max(1, jobs)
     chunk = max(1, -(-count // (jobs * 8)))
-    work = [_SceneJob(str(out_dir), tuple(pool_items), tuple(s.code for s in specs), tuple(s.weight for s in specs),
-                      tuple(range(start, min(count, start + chunk))),
-                      tuple(int(p) for p in picks[start:start + chunk]), tuple(splits[start:start + chunk]), seed,
-                      tuple(str(d) for d in font_dirs))
+    work = [_SceneJob(str(out_dir), tuple(scenes[start:start + chunk]), tuple(s.code for s in specs),
+                      tuple(s.weight for s in specs), seed, tuple(str(d) for d in font_dirs))
             for start in range(0, count, chunk)]
     started = time.perf_counter()
     if jobs == 1:
         results = [_generate_scenes(job) for job in work]
     else:
-        with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(_generate_scenes, work))
+        with ProcessPoolExecutor(jobs) as executor:
+            results = list(executor.map(_generate_scenes, work))
     by_split: dict[str, list[ImageRecord]] = {}
     for split, path, labels, width, height in (item for chunk_items in results for item in chunk_items):
         by_split.setdefault(split, []).append(ImageRecord(Path(path), labels, width, height, split))

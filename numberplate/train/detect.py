@@ -21,7 +21,7 @@ from numberplate.data.images import read_image
 from numberplate.data.records import ImageRecord
 from numberplate.errors import ConfigError, InputError
 from numberplate.models.detector import CORNER_SCALE, STRIDE, DetectorConfig, PlateDetector
-from numberplate.stages.detect import decode, letterbox, to_network_input
+from numberplate.stages.detect import box_iou, decode, letterbox, to_network_input
 from numberplate.train.loop import LoopConfig, load_checkpoint
 
 #: The corners of a mirrored plate, re-listed clockwise from its (new) top-left.
@@ -171,23 +171,16 @@ def focal_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -
 
 
 # -- evaluation ---------------------------------------------------------------------------------------
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def match_detections(predicted_boxes: list, truth_boxes: list, iou: float = 0.5) -> list[tuple[int, int]]:
     """Greedy one-to-one matching (predictions in the given, best-first, order): (pred, truth) pairs."""
     pairs, taken = [], set()
+    if not truth_boxes:
+        return pairs
     for p, box in enumerate(predicted_boxes):
         best, best_iou = -1, iou
-        for t, truth in enumerate(truth_boxes):
+        for t, value in enumerate(box_iou(box, truth_boxes)):
             if t in taken:
                 continue
-            value = _iou(box, truth)
             if value >= best_iou:
                 best, best_iou = t, value
         if best >= 0:

@@ -77,23 +77,14 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
                       dynamo=False)
     tmp.replace(out)
     card = {
-        "name": name or out.stem,
+        **_common_card(state, task, out, name, metrics),
         "task": "ocr",
         "architecture": "crnn",
-        "version": __version__,
         "alphabet": task["alphabet"],
         "blank_index": 0,
         "input": {"height": cfg.input_height, "width": cfg.input_width, "channels": cfg.in_channels,
                   "layout": "NCHW", "range": "0..1", "color": "grey" if cfg.in_channels == 1 else "rgb"},
         "output": "probs: N x T x (1 + len(alphabet)), softmax over classes; class 0 = CTC blank",
-        "metrics": metrics if metrics is not None else {"val": state.get("val", {})},
-        "recipe": task.get("recipe", {}),
-        "data": task.get("data", {}),
-        "epoch": state.get("epoch"),
-        "seed": state.get("seed"),
-        "exported": datetime.now(UTC).isoformat(timespec="seconds"),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
         "sha256": sha256_of(out),
         **(extra_card or {}),
     }
@@ -103,6 +94,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
 
 
 def _common_card(state: dict, task: dict, out: Path, name: str | None, metrics: dict | None) -> dict:
+    """Card fields every exported model has: name, provenance (recipe, data, seed, versions) and metrics."""
     return {
         "name": name or out.stem,
         "version": __version__,
