@@ -41,6 +41,43 @@ class TextReading:
         }
 
 
+@dataclass(frozen=True)
+class PlateClass:
+    """What the classifier says about one rectified plate crop.
+
+    Attributes:
+        region: plate type code (``"ua-2015"``, ``"ru"``, ``"de"``...), a country code for countries the
+            classifier learned from data without a spec (``"dk"``), or ``"unknown"``.
+        region_confidence: probability of ``region`` (0..1).
+        lines: text lines on the plate (1, 2 or 3).
+        lines_confidence: probability of ``lines``.
+        state: ``readable``, ``filled`` (painted over or covered), ``empty`` (blank) or ``garbage``
+            (not a plate).
+        state_confidence: probability of ``state``.
+    """
+
+    region: str
+    region_confidence: float
+    lines: int
+    lines_confidence: float
+    state: str
+    state_confidence: float
+
+    @property
+    def country(self) -> str | None:
+        """Country of the plate type (``"ua"`` for ``"ua-2015"``), None when unknown."""
+        if self.region == "unknown":
+            return None
+        from numberplate.regions import country_of
+
+        return country_of(self.region)
+
+    def to_dict(self) -> dict:
+        return {"region": self.region, "country": self.country, "region_confidence": round(self.region_confidence, 4),
+                "lines": self.lines, "lines_confidence": round(self.lines_confidence, 4),
+                "state": self.state, "state_confidence": round(self.state_confidence, 4)}
+
+
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2
 Quad = tuple[Point, Point, Point, Point]  # clockwise from the top-left corner

@@ -9,13 +9,14 @@ written as their Latin twins (see :mod:`numberplate.regions.alphabet`).
 """
 
 from numberplate.regions.alphabet import LATIN_ALPHABET, to_internal
-from numberplate.regions.registry import all_specs, get_spec, list_region_codes, model_family, resolve
+from numberplate.regions.registry import all_specs, country_of, get_spec, list_region_codes, model_family, resolve
 from numberplate.regions.spec import RegionSpec
 
 __all__ = [
     "LATIN_ALPHABET",
     "RegionSpec",
     "all_specs",
+    "country_of",
     "get_spec",
     "list_region_codes",
     "model_family",

@@ -60,3 +60,10 @@ def resolve(code: str) -> list[RegionSpec]:
 def model_family(code: str) -> str:
     """The OCR model family for a region code: ``ua``, ``ru``, ``kz`` or ``latin``."""
     return _FAMILY.get(resolve(code)[0].country, "latin")
+
+
+def country_of(code: str) -> str:
+    """Country of a type or country code (``"ua-2015"`` -> ``"ua"``); codes we have no spec for
+    (countries a classifier learned from data, e.g. ``"dk"``) are their own country."""
+    spec = _registry().get(code.lower())
+    return spec.country if spec else code.lower()
