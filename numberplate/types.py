@@ -23,6 +23,9 @@ class TextReading:
         char_confidences: one probability per character of ``text``.
         region: region code of the model (or mask) that produced the reading, e.g. ``"ua"``.
         model: name of the model that produced the reading.
+        format_valid: whether ``text`` fits a plate format of ``region`` (None when no region was known).
+        plate_type: the plate type whose format the text fits (``"ua-2015"``), when it fits one.
+        raw_text: what the model read before format correction, when the correction changed it.
     """
 
     text: str
@@ -30,6 +33,9 @@ class TextReading:
     char_confidences: tuple[float, ...] = field(default_factory=tuple)
     region: str | None = None
     model: str | None = None
+    format_valid: bool | None = None
+    plate_type: str | None = None
+    raw_text: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -38,6 +44,9 @@ class TextReading:
             "char_confidences": [round(c, 4) for c in self.char_confidences],
             "region": self.region,
             "model": self.model,
+            "format_valid": self.format_valid,
+            "plate_type": self.plate_type,
+            "raw_text": self.raw_text,
         }
 
 

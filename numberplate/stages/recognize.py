@@ -14,6 +14,7 @@ import numpy as np
 from numberplate.data.images import read_image
 from numberplate.errors import NumberplateError
 from numberplate.runtime import LoadedModel, list_shipped_models, load_model
+from numberplate.stages.postprocess import DEFAULT_MAX_COST, FormatCorrector
 from numberplate.types import TextReading
 
 BATCH_SIZE = 64
@@ -40,6 +41,12 @@ def preprocess_crop(image: np.ndarray, height: int, width: int, channels: int) -
     return to_tensor_layout(resize_crop(image, height, width, channels)[None])[0]
 
 
+def mask_classes(probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Keep only the allowed classes (blank always allowed) and renormalise: a region's characters."""
+    probs = probs * allowed[None, None, :]
+    return probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
+
+
 def ctc_greedy_decode(probs: np.ndarray, alphabet: str,
                       allowed: np.ndarray | None = None) -> list[tuple[str, tuple[float, ...]]]:
     """Best-path CTC decoding with per-character confidence.
@@ -55,8 +62,7 @@ def ctc_greedy_decode(probs: np.ndarray, alphabet: str,
         character reached over the time steps it spans).
     """
     if allowed is not None:
-        probs = probs * allowed[None, None, :]
-        probs = probs / np.maximum(probs.sum(axis=2, keepdims=True), 1e-12)
+        probs = mask_classes(probs, allowed)
     best = probs.argmax(axis=2)  # N x T
     best_p = probs.max(axis=2)
     results = []
@@ -96,13 +102,17 @@ class Recognizer:
             output to the region's alphabet; None reads with the universal model, unrestricted.
         model: a shipped model name or an ``.onnx`` path, overriding the region's choice.
         threads: ONNX Runtime intra-op threads (None = all cores).
+        correct_format: with a region, fit each reading to the region's plate formats using the
+            per-character probabilities (see :mod:`numberplate.stages.postprocess`).
+        max_format_cost: how much less probable (nats) a format-fitting reading may be than the free one.
 
     Example:
         >>> Recognizer(region="ua")("crop.jpg").text  # doctest: +SKIP
         'AA1234BB'
     """
 
-    def __init__(self, region: str | None = None, model: str | Path | None = None, threads: int | None = None):
+    def __init__(self, region: str | None = None, model: str | Path | None = None, threads: int | None = None,
+                 correct_format: bool = True, max_format_cost: float = DEFAULT_MAX_COST):
         self.region = region.lower() if region else None
         if self.region:
             from numberplate.regions import resolve
@@ -117,9 +127,12 @@ class Recognizer:
         self.height, self.width = card["input"]["height"], card["input"]["width"]
         self.channels = card["input"]["channels"]
         self.allowed = None
+        self.corrector: FormatCorrector | None = None
         if self.region:
             region_chars = set().union(*(spec.alphabet for spec in specs))
             self.allowed = np.array([True] + [c in region_chars for c in self.alphabet])
+            if correct_format:
+                self.corrector = FormatCorrector(specs, self.alphabet, max_format_cost)
 
     def read_batch(self, images: Sequence[np.ndarray | str | Path]) -> list[TextReading]:
         """Read many crops (RGB arrays or file paths); batched through the model."""
@@ -129,10 +142,24 @@ class Recognizer:
             chunk = arrays[start:start + BATCH_SIZE]
             batch = np.stack([resize_crop(a, self.height, self.width, self.channels) for a in chunk])
             probs = self.model.run(to_tensor_layout(batch))
-            for text, confs in ctc_greedy_decode(probs, self.alphabet, self.allowed):
-                confidence = float(np.prod(confs)) if confs else 0.0
-                readings.append(TextReading(text, confidence, confs, self.region, self.model.name))
+            if self.allowed is not None:
+                probs = mask_classes(probs, self.allowed)
+            for item_probs, (text, confs) in zip(probs, ctc_greedy_decode(probs, self.alphabet)):
+                readings.append(self._finish(item_probs, text, confs))
         return readings
+
+    def _finish(self, probs: np.ndarray, text: str, confs: tuple[float, ...]) -> TextReading:
+        """The reading of one crop, fitted to the region's formats when there is a region."""
+        format_valid = plate_type = raw_text = None
+        if self.corrector is not None:
+            fit, accepted = self.corrector.correct(probs)
+            format_valid = accepted
+            if accepted:
+                plate_type = fit.spec.code
+                if fit.text != text:
+                    raw_text, text, confs = text, fit.text, fit.char_confidences
+        confidence = float(np.prod(confs)) if confs else 0.0
+        return TextReading(text, confidence, confs, self.region, self.model.name, format_valid, plate_type, raw_text)
 
     def __call__(self, image: np.ndarray | str | Path) -> TextReading:
         return self.read_batch([image])[0]

@@ -1,0 +1,86 @@
+"""Format-aware correction: the constrained CTC search against brute force, and its effect on readings."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from numberplate.regions import resolve
+from numberplate.stages.postprocess import FormatCorrector, constrained_best_path
+from numberplate.stages.recognize import ctc_greedy_decode
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _collapse(path):
+    out, previous = [], 0
+    for label in path:
+        if label != 0 and label != previous:
+            out.append(label)
+        previous = label
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_constrained_best_path_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    steps, classes, length = int(rng.integers(2, 6)), 4, int(rng.integers(1, 4))
+    log_probs = np.log(rng.dirichlet(np.ones(classes) * 0.5, size=steps))
+    masks = rng.random((length, classes)) < 0.6
+    masks[:, 0] = False
+    for k in range(length):
+        if not masks[k].any():
+            masks[k, 1 + k % (classes - 1)] = True
+    best, best_labels = -math.inf, None
+    for path in itertools.product(range(classes), repeat=steps):
+        labels = _collapse(path)
+        if len(labels) == length and all(masks[k, c] for k, c in enumerate(labels)):
+            score = sum(log_probs[t, c] for t, c in enumerate(path))
+            if score > best:
+                best, best_labels = score, labels
+    score, labels, confidences = constrained_best_path(log_probs, masks)
+    if best_labels is None:
+        assert score == -math.inf
+    else:
+        assert score == pytest.approx(best)
+        assert labels == best_labels
+        assert len(confidences) == length and all(0 < c <= 1 for c in confidences)
+
+
+def _frames(text_probs, alphabet=ALPHABET):
+    """CTC frames: for each (char -> prob) dict one label frame then one blank frame."""
+    frames = []
+    for options in text_probs:
+        frame = np.full(len(alphabet) + 1, 1e-4)
+        for char, p in options.items():
+            frame[alphabet.index(char) + 1] = p
+        frame[0] = max(1e-4, 1 - sum(options.values()))
+        frames.append(frame / frame.sum())
+        blank = np.full(len(alphabet) + 1, 1e-4)
+        blank[0] = 1.0
+        frames.append(blank / blank.sum())
+    return np.array(frames)
+
+
+def test_letter_read_where_the_format_wants_a_digit_is_repaired():
+    # BR old format LLL####: the model prefers "O" in the first digit position.
+    chars = [{"A": .9}, {"B": .9}, {"C": .9}, {"O": .6, "0": .35}, {"1": .9}, {"2": .9}, {"3": .9}]
+    probs = _frames(chars)
+    assert ctc_greedy_decode(probs[None], ALPHABET)[0][0] == "ABCO123"
+    fit, accepted = FormatCorrector(resolve("br"), ALPHABET).correct(probs)
+    assert accepted and fit.text == "ABC0123"
+    assert fit.spec.country == "br"
+    assert fit.char_confidences[3] == pytest.approx(0.35, abs=0.01)
+
+
+def test_confident_reading_outside_every_format_is_kept():
+    # Two characters too few for BR and both confident: forcing a format would invent characters.
+    probs = _frames([{"A": .99}, {"B": .99}, {"1": .99}, {"2": .99}, {"3": .99}])
+    fit, accepted = FormatCorrector(resolve("br"), ALPHABET).correct(probs)
+    assert not accepted
+
+
+def test_too_short_for_a_template_gives_no_fit():
+    probs = _frames([{"A": .99}])[:1]  # one frame cannot hold 7 characters
+    assert FormatCorrector(resolve("br"), ALPHABET).best_fit(probs) is None
