@@ -13,15 +13,20 @@ if has synth; then
   numberplate synth ocr --region ua --count 30000 --max-lines 1 --seed 1 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ua
   numberplate synth ocr --region ru --region by --count 30000 --max-lines 1 --seed 2 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ru
   numberplate synth ocr --region kz --count 12000 --max-lines 1 --seed 3 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/kz
-  numberplate synth ocr --region de --region pl --region sk --region cz --region fr --region nl --region it \
-    --region es --region lt --region lv --region ee --region at --region eu \
-    --count 30000 --max-lines 1 --seed 4 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/eu
+  EUROPE="de pl sk cz fr nl it es lt lv ee at eu dk se no gb be bg gr fi is ch"
+  numberplate synth ocr $(printf -- "--region %s " $EUROPE) \
+    --count 36000 --max-lines 1 --seed 4 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/eu
+  # Two- and three-line plates (UA square and moto, RU moto, European squares): read line after line.
+  numberplate synth ocr --region ua-2015-2 --region ua-2015-3 --region ru-moto $(printf -- "--region %s-2 " ${EUROPE% ch}) \
+    --count 30000 --max-lines 3 --seed 6 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/multi
   numberplate synth ocr --region us --region br --region ar --count 24000 --max-lines 1 --seed 5 --fonts "$FONTS" \
     --jobs "$JOBS" --out work/synth/other
 fi
 
 if has universal; then
-  numberplate train ocr --config configs/ocr-universal.toml --out work/runs/ocr-universal
+  # One-line base first (the family fine-tunes start from it), then the multi-line stage that ships.
+  numberplate train ocr --config configs/ocr-universal.toml --out work/runs/ocr-universal-base
+  numberplate train ocr --config configs/ocr-universal-multi.toml --out work/runs/ocr-universal
 fi
 
 if has finetune; then

@@ -9,7 +9,15 @@ written as their Latin twins (see :mod:`numberplate.regions.alphabet`).
 """
 
 from numberplate.regions.alphabet import LATIN_ALPHABET, to_internal
-from numberplate.regions.registry import all_specs, country_of, get_spec, list_region_codes, model_family, resolve
+from numberplate.regions.registry import (
+    all_specs,
+    country_of,
+    get_spec,
+    list_region_codes,
+    model_family,
+    reading_order,
+    resolve,
+)
 from numberplate.regions.spec import RegionSpec
 
 __all__ = [
@@ -20,6 +28,7 @@ __all__ = [
     "get_spec",
     "list_region_codes",
     "model_family",
+    "reading_order",
     "resolve",
     "to_internal",
 ]

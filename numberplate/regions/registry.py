@@ -67,3 +67,17 @@ def country_of(code: str) -> str:
     (countries a classifier learned from data, e.g. ``"dk"``) are their own country."""
     spec = _registry().get(code.lower())
     return spec.country if spec else code.lower()
+
+
+def reading_order(text: str, region: str, count_lines: int) -> str:
+    """A canonical text in the order its lines are read top to bottom (what the recognizer sees when
+    the lines of a crop are put side by side). Unchanged for one-line plates and unknown types."""
+    if count_lines <= 1 or not region:
+        return text
+    registry = _registry()
+    candidates = [registry[region.lower()]] if region.lower() in registry else []
+    candidates += [s for s in registry.values() if s.country == region.lower()]
+    for spec in candidates:
+        if spec.count_lines == count_lines and spec.matches(text):
+            return "".join(spec.visual_lines(text))
+    return text

@@ -96,7 +96,31 @@ class RegionSpec:
         return text
 
     def visual_lines(self, text: str) -> list[str]:
-        """Split a canonical text into the lines as they appear on the plate, top to bottom."""
+        """Split a canonical text into the lines as they appear on the plate, top to bottom.
+
+        Types without ``line_slices`` read top line then bottom line; a two-line one breaks the text
+        at the letter/digit group boundary nearest the middle (``WBMZ150`` -> ``WBMZ`` / ``150``).
+        """
+        if self.line_slices:
+            return ["".join(text[a:b] for a, b in line) for line in self.line_slices]
+        if self.count_lines == 2 and len(text) > 1:
+            boundaries = [i for i in range(1, len(text)) if text[i - 1].isdigit() != text[i].isdigit()]
+            cut = min(boundaries or [len(text) // 2], key=lambda i: (abs(i - len(text) / 2), i))
+            return [text[:cut], text[cut:]]
+        return [text]
+
+    def canonical_text(self, visual_text: str) -> str:
+        """Inverse of :meth:`visual_lines` joined: the lines as read top to bottom -> canonical order.
+
+        Only types whose lines reorder the text (``line_slices``) change it, e.g. UA square plates
+        read ``AABC`` + ``1234`` -> ``AA1234BC``.
+        """
         if not self.line_slices:
-            return [text]
-        return ["".join(text[a:b] for a, b in line) for line in self.line_slices]
+            return visual_text
+        positions = "".join(self.visual_lines("".join(chr(0xE000 + i) for i in range(len(visual_text)))))
+        if len(positions) != len(visual_text):
+            return visual_text  # the text does not have this type's length: nothing sound to reorder
+        canonical = [""] * len(visual_text)
+        for char, position in zip(visual_text, positions):
+            canonical[ord(position) - 0xE000] = char
+        return "".join(canonical)

@@ -36,10 +36,21 @@ UA_PREFIXES = (
 
 
 def _eu(code: str, band_text: str, templates: tuple[str, ...], letters: str = LATIN_LETTERS,
-        description: str = "", background=WHITE, **options) -> RegionSpec:
+        description: str = "", background=WHITE, foreground=BLACK, **options) -> RegionSpec:
     return RegionSpec(code, code, description or f"{code.upper()} (EU one-line)", letters, templates,
-                      style=PlateStyle(size_mm=(520, 110), background=background, band="eu", band_text=band_text,
-                                       fonts=FE_FONTS, options=options))
+                      style=PlateStyle(size_mm=(520, 110), background=background, foreground=foreground, band="eu",
+                                       band_text=band_text, fonts=FE_FONTS, options=options))
+
+
+def _eu_square(one_line: RegionSpec, weight: float = 0.3) -> RegionSpec:
+    """The two-line (square, ~340 x 200 mm) plate of a one-line European type: same text, stacked."""
+    style = one_line.style
+    return RegionSpec(f"{one_line.code}-2", one_line.country, f"{one_line.description}, two-line square",
+                      one_line.letters, one_line.templates, count_lines=2,
+                      style=PlateStyle(size_mm=(340, 200), background=style.background, foreground=style.foreground,
+                                       band=style.band, band_text=style.band_text, fonts=style.fonts,
+                                       options=style.options),
+                      weight=weight)
 
 
 def _de_templates() -> tuple[str, ...]:
@@ -50,6 +61,36 @@ def _de_templates() -> tuple[str, ...]:
                 if len(district + letters + digits) <= 8:
                     out.append(district + letters + digits)
     return tuple(out)
+
+
+# European one-line plates (EU band with the country letters).
+_EU_ONE_LINE: tuple[RegionSpec, ...] = (
+    _eu("de", "D", _de_templates(), description="Germany"),
+    _eu("pl", "PL", ("LL#####", "LL####L", "LLL####", "LLL##LL", "LL###LL"), description="Poland"),
+    _eu("sk", "SK", ("LL###LL",), description="Slovakia"),
+    _eu("cz", "CZ", ("#L#####", "#LL####"), description="Czechia"),
+    _eu("fr", "F", ("LL###LL",), description="France", separator="-"),
+    _eu("nl", "NL", ("##LLL#", "#LLL##", "LL###L", "L###LL", "LLL##L", "##LL##", "LL##LL"), description="Netherlands",
+        background=YELLOW, separator="-"),
+    _eu("it", "I", ("LL###LL",), description="Italy"),
+    _eu("es", "E", ("####LLL",), letters=ES_LETTERS, description="Spain"),
+    _eu("lt", "LT", ("LLL###",), description="Lithuania"),
+    _eu("lv", "LV", ("LL####", "LL###"), description="Latvia", separator="-"),
+    _eu("ee", "EST", ("###LLL",), description="Estonia"),
+    _eu("at", "A", ("L####L", "L###LL", "LL###LL", "L##LLL", "LL####L"), description="Austria", separator="-"),
+    _eu("eu", "EU", ("LL###LL", "LLL###", "LL####", "###LLL", "L###LL", "LL##LLL", "LLL####"),
+        description="Generic Latin European plate"),
+    # Other European countries (the real eu-crops set has them; the classifier learns them from here).
+    _eu("dk", "DK", ("LL#####",), description="Denmark"),
+    _eu("se", "S", ("LLL###", "LLL##L"), description="Sweden"),
+    _eu("no", "N", ("LL#####", "LL####"), description="Norway"),
+    _eu("gb", "GB", ("LL##LLL", "LLL###", "LLL###L"), description="United Kingdom"),
+    _eu("be", "B", ("#LLL###",), description="Belgium", foreground=(160, 24, 32)),
+    _eu("bg", "BG", ("LL####LL", "L####LL"), description="Bulgaria"),
+    _eu("gr", "GR", ("LLL####",), description="Greece"),
+    _eu("fi", "FIN", ("LLL###", "LL###"), description="Finland"),
+    _eu("is", "IS", ("LL###", "LLL##", "LL#L#"), description="Iceland"),
+)
 
 
 SPECS: tuple[RegionSpec, ...] = (
@@ -94,22 +135,11 @@ SPECS: tuple[RegionSpec, ...] = (
     RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS, ("###LLL##", "###LL##"), template_weights=(4, 1),
                style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS[::-1] + GENERIC_FONTS,
                                 options={"region_digits": True})),
-    # -- European Union -----------------------------------------------------------------------------
-    _eu("de", "D", _de_templates(), description="Germany"),
-    _eu("pl", "PL", ("LL#####", "LL####L", "LLL####", "LLL##LL", "LL###LL"), description="Poland"),
-    _eu("sk", "SK", ("LL###LL",), description="Slovakia"),
-    _eu("cz", "CZ", ("#L#####", "#LL####"), description="Czechia"),
-    _eu("fr", "F", ("LL###LL",), description="France", separator="-"),
-    _eu("nl", "NL", ("##LLL#", "#LLL##", "LL###L", "L###LL", "LLL##L", "##LL##", "LL##LL"), description="Netherlands",
-        background=YELLOW, separator="-"),
-    _eu("it", "I", ("LL###LL",), description="Italy"),
-    _eu("es", "E", ("####LLL",), letters=ES_LETTERS, description="Spain"),
-    _eu("lt", "LT", ("LLL###",), description="Lithuania"),
-    _eu("lv", "LV", ("LL####", "LL###"), description="Latvia", separator="-"),
-    _eu("ee", "EST", ("###LLL",), description="Estonia"),
-    _eu("at", "A", ("L####L", "L###LL", "LL###LL", "L##LLL", "LL####L"), description="Austria", separator="-"),
-    _eu("eu", "EU", ("LL###LL", "LLL###", "LL####", "###LLL", "L###LL", "LL##LLL", "LLL####"),
-        description="Generic Latin European plate"),
+    *_EU_ONE_LINE,
+    RegionSpec("ch", "ch", "Switzerland (canton + digits)", LATIN_LETTERS, ("LL######", "LL#####", "LL####", "LL###"),
+               style=PlateStyle(size_mm=(500, 110), fonts=FE_FONTS[::-1] + GENERIC_FONTS)),
+    # -- European two-line (square) plates: the same texts stacked --------------------------------
+    *(_eu_square(spec) for spec in _EU_ONE_LINE),
     # -- Americas ---------------------------------------------------------------------------------
     RegionSpec("us", "us", "United States (generic state plate)", LATIN_LETTERS,
                ("LLL####", "###LLL", "#LLL###", "LLL###", "LL#####", "#LL####", "######", "LLLL##", "##L###"),

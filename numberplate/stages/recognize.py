@@ -31,6 +31,29 @@ def resize_crop(image: np.ndarray, height: int, width: int, channels: int) -> np
     return resized.reshape(height, width, channels)
 
 
+# Each line strip reaches this far (share of the crop height) into its neighbours, so a split that is
+# a little off still leaves every character whole in one strip.
+LINE_OVERLAP = 0.08
+
+
+def lines_side_by_side(image: np.ndarray, lines: int) -> np.ndarray:
+    """A multi-line plate crop -> one-line image: the text lines cut apart and put side by side.
+
+    The recognizer reads one line of characters; a two-line square plate (``AB`` over ``1234``)
+    becomes ``AB | 1234`` read left to right, top line first. One-line crops pass through unchanged.
+    """
+    if lines <= 1:
+        return image
+    height = image.shape[0]
+    strips = []
+    for index in range(lines):
+        top = max(0, int(round((index / lines - LINE_OVERLAP) * height)))
+        bottom = min(height, int(round(((index + 1) / lines + LINE_OVERLAP) * height)))
+        strips.append(image[top:bottom])
+    strip_height = min(s.shape[0] for s in strips)
+    return np.hstack([s[:strip_height] for s in strips])
+
+
 def to_tensor_layout(batch: np.ndarray) -> np.ndarray:
     """N x H x W x C uint8 -> N x C x H x W float32 in [0, 1] (the model's input)."""
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
@@ -134,32 +157,47 @@ class Recognizer:
             if correct_format:
                 self.corrector = FormatCorrector(specs, self.alphabet, max_format_cost)
 
-    def read_batch(self, images: Sequence[np.ndarray | str | Path]) -> list[TextReading]:
-        """Read many crops (RGB arrays or file paths); batched through the model."""
+    def read_batch(self, images: Sequence[np.ndarray | str | Path],
+                   lines: int | Sequence[int] = 1) -> list[TextReading]:
+        """Read many crops (RGB arrays or file paths); batched through the model.
+
+        Args:
+            images: the crops.
+            lines: text lines per crop (one number for all, or one per crop): multi-line plates are
+                cut into lines read top to bottom, then put in the canonical order of their format.
+        """
         arrays = [read_image(i) if isinstance(i, str | Path) else i for i in images]
+        line_counts = [lines] * len(arrays) if isinstance(lines, int) else list(lines)
+        if len(line_counts) != len(arrays):
+            raise ValueError(f"{len(arrays)} crops but {len(line_counts)} line counts")
         readings: list[TextReading] = []
         for start in range(0, len(arrays), BATCH_SIZE):
             chunk = arrays[start:start + BATCH_SIZE]
-            batch = np.stack([resize_crop(a, self.height, self.width, self.channels) for a in chunk])
+            chunk_lines = line_counts[start:start + BATCH_SIZE]
+            batch = np.stack([resize_crop(lines_side_by_side(a, n), self.height, self.width, self.channels)
+                              for a, n in zip(chunk, chunk_lines)])
             probs = self.model.run(to_tensor_layout(batch))
             if self.allowed is not None:
                 probs = mask_classes(probs, self.allowed)
-            for item_probs, (text, confs) in zip(probs, ctc_greedy_decode(probs, self.alphabet)):
-                readings.append(self._finish(item_probs, text, confs))
+            for item_probs, n, (text, confs) in zip(probs, chunk_lines, ctc_greedy_decode(probs, self.alphabet)):
+                readings.append(self._finish(item_probs, text, confs, n))
         return readings
 
-    def _finish(self, probs: np.ndarray, text: str, confs: tuple[float, ...]) -> TextReading:
+    def _finish(self, probs: np.ndarray, text: str, confs: tuple[float, ...], lines: int) -> TextReading:
         """The reading of one crop, fitted to the region's formats when there is a region."""
         format_valid = plate_type = raw_text = None
         if self.corrector is not None:
-            fit, accepted = self.corrector.correct(probs)
+            fit, accepted = self.corrector.correct(probs, lines)
             format_valid = accepted
             if accepted:
                 plate_type = fit.spec.code
-                if fit.text != text:
-                    raw_text, text, confs = text, fit.text, fit.char_confidences
+                canonical = fit.spec.canonical_text(fit.text)
+                if canonical != text:
+                    order = fit.spec.canonical_text("".join(chr(0xE000 + i) for i in range(len(canonical))))
+                    raw_text, text = text, canonical
+                    confs = tuple(fit.char_confidences[ord(c) - 0xE000] for c in order)
         confidence = float(np.prod(confs)) if confs else 0.0
         return TextReading(text, confidence, confs, self.region, self.model.name, format_valid, plate_type, raw_text)
 
-    def __call__(self, image: np.ndarray | str | Path) -> TextReading:
-        return self.read_batch([image])[0]
+    def __call__(self, image: np.ndarray | str | Path, lines: int = 1) -> TextReading:
+        return self.read_batch([image], lines)[0]

@@ -19,8 +19,8 @@ from numberplate.data.nomeroff import load_split, split_dirs
 from numberplate.data.records import OcrRecord
 from numberplate.errors import ConfigError, InputError
 from numberplate.models.crnn import CRNN, CRNNConfig
-from numberplate.regions import LATIN_ALPHABET, resolve, to_internal
-from numberplate.stages.recognize import ctc_greedy_decode, resize_crop, to_tensor_layout
+from numberplate.regions import LATIN_ALPHABET, reading_order, resolve, to_internal
+from numberplate.stages.recognize import ctc_greedy_decode, lines_side_by_side, resize_crop, to_tensor_layout
 from numberplate.train.loop import LoopConfig, load_checkpoint
 from numberplate.train.metrics import char_error_rate, exact_accuracy
 
@@ -113,7 +113,7 @@ def load_crops(records: list[OcrRecord], name: str, config: CRNNConfig, threads:
 
     def load(record: OcrRecord):
         try:
-            return resize_crop(read_image(record.image_path), h, w, c)
+            return resize_crop(lines_side_by_side(read_image(record.image_path), record.count_lines), h, w, c)
         except InputError as exc:
             print(f"warning: skipped {exc}", file=sys.stderr)
             return None
@@ -122,7 +122,9 @@ def load_crops(records: list[OcrRecord], name: str, config: CRNNConfig, threads:
         arrays = list(pool.map(load, records))
     keep = [i for i, a in enumerate(arrays) if a is not None]
     images = np.stack([arrays[i] for i in keep]) if keep else np.zeros((0, h, w, c), np.uint8)
-    return CropSet(name, images, [records[i].text for i in keep])
+    # Multi-line plates are read line after line: their target is the text in that order.
+    texts = [reading_order(records[i].text, records[i].region, records[i].count_lines) for i in keep]
+    return CropSet(name, images, texts)
 
 
 def augment_crop(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
