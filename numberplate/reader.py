@@ -1,4 +1,4 @@
-"""The whole pipeline: detect -> rectify -> read, composed from stage objects that can be passed in.
+"""The whole pipeline: detect -> rectify -> classify -> read, composed from stage objects that can be passed in.
 
 Example:
     >>> from numberplate import Reader
@@ -9,38 +9,84 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from numberplate.data.images import read_image
+from numberplate.errors import NumberplateError
+from numberplate.runtime import list_shipped_models
 from numberplate.stages.detect import DEFAULT_DETECTOR, Detector
 from numberplate.stages.recognize import Recognizer
 from numberplate.stages.rectify import rectify
-from numberplate.types import ImageResult, Plate
+from numberplate.stages.routing import DEFAULT_ROUTES, Route
+from numberplate.types import ImageResult, Plate, PlateClass, TextReading
+
+# Crops in these states are reported, not read: there is no text to read.
+UNREADABLE_STATES = ("garbage", "empty")
+
+
+@cache
+def known_countries() -> frozenset[str]:
+    from numberplate.regions import all_specs
+
+    return frozenset(s.country for s in all_specs())
 
 
 class Reader:
     """Finds and reads every plate in photos.
 
+    Per plate: detect -> rectify -> classify (region/type, lines, state) -> route to an OCR model ->
+    read and fit to the region's plate formats. Plates classified ``garbage`` or ``empty`` are
+    reported with their state and not read.
+
     Args:
-        region: region code for the OCR model and alphabet (until the classifier picks it per plate);
-            None uses the universal recognizer.
+        region: force this region (country code such as ``ua``) for every plate instead of the
+            classifier's; None lets the classifier decide.
         detector: a :class:`Detector` to use, or None for the shipped one.
-        recognizer: a :class:`Recognizer` to use, or None for the region's shipped one.
+        recognizer: one :class:`Recognizer` for every plate (turns routing off), or None.
+        classifier: a :class:`~numberplate.stages.classify.Classifier`, or None for the shipped one
+            (when ``use_classifier``).
+        use_classifier: run the classifier (when a classifier model is shipped or given).
         detector_model: shipped name or ``.onnx`` path of the detector (when ``detector`` is None).
-        ocr_model: shipped name or ``.onnx`` path of the recognizer (when ``recognizer`` is None).
+        ocr_model: one shipped name or ``.onnx`` path for every plate, overriding the routing table.
+            (Build the recognizers lazily: a photo of UA plates never loads the KZ model.)
+        routes: the routing table (see :mod:`numberplate.stages.routing`).
         threshold: minimum detection score.
+        min_region_confidence: below this classifier confidence a plate's region counts as unknown.
         max_side: detector input size (longer side in pixels); None = the model card's.
         threads: ONNX Runtime threads per model (None = all cores).
     """
 
     def __init__(self, region: str | None = None, detector: Detector | None = None,
-                 recognizer: Recognizer | None = None, detector_model: str | Path = DEFAULT_DETECTOR,
-                 ocr_model: str | Path | None = None, threshold: float = 0.35, max_side: int | None = None,
-                 threads: int | None = None):
+                 recognizer: Recognizer | None = None, classifier=None, use_classifier: bool = True,
+                 detector_model: str | Path = DEFAULT_DETECTOR, ocr_model: str | Path | None = None,
+                 routes: Sequence[Route] = DEFAULT_ROUTES, threshold: float = 0.35,
+                 min_region_confidence: float = 0.5, max_side: int | None = None, threads: int | None = None):
+        self.region = region.lower() if region else None
+        if self.region:
+            from numberplate.regions import resolve
+
+            try:
+                resolve(self.region)
+            except KeyError as exc:
+                raise NumberplateError(str(exc.args[0])) from None
         self.detector = detector or Detector(str(detector_model), threshold, max_side, threads)
-        self.recognizer = recognizer or Recognizer(region=region, model=ocr_model, threads=threads)
+        self.classifier = classifier
+        if self.classifier is None and use_classifier and list_shipped_models("classify"):
+            from numberplate.stages.classify import Classifier
+
+            self.classifier = Classifier(threads=threads)
+        if not use_classifier:
+            self.classifier = None
+        self.ocr_model = ocr_model
+        self.routes = tuple(routes)
+        self.min_region_confidence = min_region_confidence
+        self.threads = threads
+        self._recognizers: dict[str | None, Recognizer] = {}
+        self._fixed_recognizer = recognizer
 
     def __call__(self, image: np.ndarray | str | Path) -> ImageResult:
         """All plates of one photo (RGB uint8 array or path), best detection first."""
@@ -57,11 +103,51 @@ class Reader:
         started = time.perf_counter()
         crops = [rectify(image, d) for d in detections]
         timings["rectify"] = time.perf_counter() - started
+        classes: list[PlateClass | None] = [None] * len(crops)
+        if self.classifier is not None:
+            started = time.perf_counter()
+            classes = self.classifier.classify_batch(crops) if crops else []
+            timings["classify"] = time.perf_counter() - started
         started = time.perf_counter()
-        readings = self.recognizer.read_batch(crops) if crops else []
+        readings = self.read_crops(crops, classes)
         timings["recognize"] = time.perf_counter() - started
-        plates = tuple(Plate(d, r, (c.shape[1], c.shape[0])) for d, r, c in zip(detections, readings, crops))
+        plates = tuple(Plate(d, r, (c.shape[1], c.shape[0]), k)
+                       for d, r, c, k in zip(detections, readings, crops, classes))
         return ImageResult(source, image.shape[1], image.shape[0], plates, timings)
+
+    def plan(self, plate_class: PlateClass | None) -> tuple[str | None, int] | None:
+        """``(region to read it as, lines)`` for one crop; None = do not read it."""
+        if plate_class is not None and plate_class.state in UNREADABLE_STATES:
+            return None
+        lines = plate_class.lines if plate_class is not None else 1
+        country = self.region
+        if country is None and plate_class is not None and plate_class.region_confidence >= self.min_region_confidence:
+            country = plate_class.country
+        if country is not None and country not in known_countries():
+            country = None  # a class learned from data only: no spec to fit, read it unrestricted
+        return country, lines
+
+    def read_crops(self, crops: Sequence[np.ndarray], classes: Sequence[PlateClass | None]) -> list[TextReading | None]:
+        """Read rectified crops, each as the region and line count its class says (batched per region)."""
+        readings: list[TextReading | None] = [None] * len(crops)
+        groups: dict[str | None, list[tuple[int, int]]] = {}
+        for index, plate_class in enumerate(classes):
+            planned = self.plan(plate_class)
+            if planned is not None:
+                country, lines = planned
+                groups.setdefault(country, []).append((index, lines))
+        for country, members in groups.items():
+            recognizer = self._fixed_recognizer or self._recognizer(country)
+            batch = recognizer.read_batch([crops[i] for i, _ in members], [n for _, n in members])
+            for (index, _), reading in zip(members, batch):
+                readings[index] = reading
+        return readings
+
+    def _recognizer(self, region: str | None) -> Recognizer:
+        if region not in self._recognizers:
+            self._recognizers[region] = Recognizer(region=region, model=self.ocr_model, threads=self.threads,
+                                                   routes=self.routes)
+        return self._recognizers[region]
 
     def read_many(self, images):
         """Yield one :class:`ImageResult` per photo; paths that cannot be read raise ``InputError``."""

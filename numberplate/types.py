@@ -117,11 +117,13 @@ class Plate:
         detection: where the plate is.
         reading: what was read on it (None when OCR did not run or the plate was not read).
         rectified_size: ``(width, height)`` of the upright crop the reader saw.
+        classification: what the classifier said (None when it did not run).
     """
 
     detection: Detection
     reading: TextReading | None = None
     rectified_size: tuple[int, int] | None = None
+    classification: PlateClass | None = None
 
     @property
     def text(self) -> str:
@@ -131,16 +133,41 @@ class Plate:
     def confidence(self) -> float:
         return self.reading.confidence if self.reading else 0.0
 
+    @property
+    def state(self) -> str | None:
+        return self.classification.state if self.classification else None
+
     def to_dict(self) -> dict:
-        reading = self.reading.to_dict() if self.reading else {"text": "", "confidence": 0.0, "char_confidences": [],
-                                                               "region": None, "model": None}
-        return {
-            **reading,
+        reading = self.reading
+        out = {
+            "text": reading.text if reading else "",
+            "confidence": round(reading.confidence, 4) if reading else 0.0,
+            "char_confidences": [round(c, 4) for c in reading.char_confidences] if reading else [],
+            # The region the plate was read as: forced by the user or given by the classifier.
+            "region": reading.region if reading else None,
+            "plate_type": reading.plate_type if reading else None,
+            "format_valid": reading.format_valid if reading else None,
+            "raw_text": reading.raw_text if reading else None,
+            "model": reading.model if reading else None,
+        }
+        if self.classification is not None:
+            classified = self.classification.to_dict()
+            out.update({
+                "classified_region": classified["region"],
+                "classified_country": classified["country"],
+                "region_confidence": classified["region_confidence"],
+                "lines": classified["lines"],
+                "lines_confidence": classified["lines_confidence"],
+                "state": classified["state"],
+                "state_confidence": classified["state_confidence"],
+            })
+        out.update({
             "box": [round(v, 1) for v in self.detection.box],
             "corners": [[round(x, 1), round(y, 1)] for x, y in self.detection.corners],
             "detection_score": round(self.detection.score, 4),
             "label": self.detection.label,
-        }
+        })
+        return out
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,9 @@ def test_eval_read_prints_metrics_and_writes_a_failure_report(trained_detector, 
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     assert metrics["photos"] == 16 and metrics["plates"] >= 8
-    assert 0.0 <= metrics["end_to_end_accuracy"] <= 1.0 and set(metrics["ms_per_photo"]) == {
-        "detect", "rectify", "recognize"}
+    assert 0.0 <= metrics["end_to_end_accuracy"] <= 1.0
+    assert {"detect", "rectify", "recognize"} <= set(metrics["ms_per_photo"]) <= {"detect", "rectify", "classify",
+                                                                                 "recognize"}
     page = report.read_text()
     # A barely trained detector misses plates: each failure is listed with its thumbnail.
     assert "data:image/jpeg;base64," in page and "not detected" in page

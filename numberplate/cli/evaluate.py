@@ -37,7 +37,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                     "Predictions matching no label are counted apart: photos often hold unlabelled plates.",
         epilog="Example: numberplate eval read --data ../shared/data/endtoend/br --region br --report br.html")
     read.add_argument("--data", nargs="+", required=True, metavar="DIR", help="labelled photo sets")
-    read.add_argument("--region", help="region code for the OCR model (default: universal)")
+    read.add_argument("--region", help="force this region for every plate (default: the classifier decides)")
+    read.add_argument("--no-classifier", action="store_true", help="read every plate as one line, no classifier")
     read.add_argument("--detector", help="detector: shipped name or .onnx path")
     read.add_argument("--ocr-model", help="recognizer: shipped name or .onnx path")
     read.add_argument("--threshold", type=float, default=0.35)
@@ -219,7 +220,8 @@ def run_read(args) -> int:
     from numberplate.stages.detect import DEFAULT_DETECTOR
 
     reader = Reader(region=args.region, detector_model=args.detector or DEFAULT_DETECTOR, ocr_model=args.ocr_model,
-                    threshold=args.threshold, max_side=args.max_side, threads=args.threads)
+                    use_classifier=not args.no_classifier, threshold=args.threshold, max_side=args.max_side,
+                    threads=args.threads)
     status = 0
     all_failures = []
     for root in args.data:

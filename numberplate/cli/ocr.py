@@ -23,6 +23,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--region", help="region code (ua, ru, by, kz, de, pl, eu, us, br, ar...); "
                         "default: the universal model")
     parser.add_argument("--model", help="shipped model name or path to an .onnx file (overrides --region's)")
+    parser.add_argument("--lines", type=int, choices=(1, 2, 3), default=1,
+                        help="text lines on the plates (two- and three-line plates are read line after line)")
     parser.add_argument("--format", choices=("text", "jsonl"), default="text")
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
     parser.set_defaults(func=run)
@@ -55,7 +57,7 @@ def run(args) -> int:
                 print(f"error: {exc}", file=sys.stderr)
         if not good:
             continue
-        for (path, _), reading in zip(good, recognizer.read_batch([image for _, image in good])):
+        for (path, _), reading in zip(good, recognizer.read_batch([image for _, image in good], args.lines)):
             _emit(path, reading, args.format)
             read += 1
     if failed:

@@ -20,8 +20,10 @@ def register(subparsers) -> argparse.ArgumentParser:
         epilog="Example: numberplate read examples/car-ua.jpg --region ua --format jsonl --draw out/",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, folders or glob patterns")
-    parser.add_argument("--region", help="region code for the OCR model (ua, ru, kz, de, eu, us, br...); "
-                        "default: the universal model")
+    parser.add_argument("--region", help="force this region for every plate (ua, ru, kz, de, eu, us, br...): its "
+                        "OCR model and plate formats; default: the classifier decides per plate")
+    parser.add_argument("--no-classifier", action="store_true",
+                        help="do not classify plates (region/lines/state); read every plate as one line")
     parser.add_argument("--format", choices=("text", "jsonl", "csv"), default="text")
     parser.add_argument("--draw", type=Path, metavar="OUTDIR", help="write copies of the images with plates drawn")
     parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
@@ -36,7 +38,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 CSV_COLUMNS = ("image", "plate", "text", "confidence", "detection_score", "x1", "y1", "x2", "y2",
-               "corners", "region", "model")
+               "corners", "region", "plate_type", "format_valid", "lines", "state", "model")
 
 
 class Progress:
@@ -67,14 +69,20 @@ def emit(result, fmt: str, writer=None) -> None:
         for index, plate in enumerate(result.plates):
             d = plate.to_dict()
             writer.writerow([result.image, index, d["text"], d["confidence"], d["detection_score"], *d["box"],
-                             json.dumps(d["corners"]), d["region"] or "", d["model"] or ""])
+                             json.dumps(d["corners"]), d["region"] or "", d["plate_type"] or "",
+                             "" if d["format_valid"] is None else int(d["format_valid"]), d.get("lines", ""),
+                             d.get("state", ""), d["model"] or ""])
         sys.stdout.flush()
     else:
         if not result.plates:
             print(f"{result.image}\t(no plates)", flush=True)
         for plate in result.plates:
             box = ",".join(f"{v:.0f}" for v in plate.detection.box)
-            print(f"{result.image}\t{plate.text}\t{plate.confidence:.3f}\tbox={box}", flush=True)
+            text = plate.text if plate.reading else f"({plate.state})"
+            extra = "".join(f"\t{key}={value}" for key, value in (
+                ("region", plate.reading.region if plate.reading else None),
+                ("state", plate.state if plate.state not in (None, "readable") else None)) if value)
+            print(f"{result.image}\t{text}\t{plate.confidence:.3f}\tbox={box}{extra}", flush=True)
 
 
 def run(args) -> int:
@@ -87,7 +95,8 @@ def run(args) -> int:
     for error in errors:
         print(f"error: {error}", file=sys.stderr)
     reader = Reader(region=args.region, detector_model=args.detector or DEFAULT_DETECTOR, ocr_model=args.ocr_model,
-                    threshold=args.threshold, max_side=args.max_side, threads=args.threads)
+                    use_classifier=not args.no_classifier, threshold=args.threshold, max_side=args.max_side,
+                    threads=args.threads)
     writer = None
     if args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")

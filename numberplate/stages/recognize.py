@@ -6,6 +6,7 @@ The same :func:`preprocess_crop` feeds training and inference, so they never dri
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -15,6 +16,7 @@ from numberplate.data.images import read_image
 from numberplate.errors import NumberplateError
 from numberplate.runtime import LoadedModel, list_shipped_models, load_model
 from numberplate.stages.postprocess import DEFAULT_MAX_COST, FormatCorrector
+from numberplate.stages.routing import DEFAULT_ROUTES, Route, route
 from numberplate.types import TextReading
 
 BATCH_SIZE = 64
@@ -102,32 +104,49 @@ def ctc_greedy_decode(probs: np.ndarray, alphabet: str,
     return results
 
 
-def default_ocr_model(region: str | None) -> str:
-    """Shipped model for a region: its family's model when shipped, else the universal one."""
+def default_ocr_model(region: str | None, lines: int = 1, routes: Sequence[Route] = DEFAULT_ROUTES) -> str:
+    """Shipped model for plates of a region with ``lines`` text lines: the routing table's choice when
+    that model is shipped, else the universal one."""
     names = {card["name"] for card in list_shipped_models("ocr")}
+    country = None
     if region:
-        from numberplate.regions import model_family
+        from numberplate.regions import resolve
 
-        family_model = f"ocr-{model_family(region)}"
-        if family_model in names:
-            return family_model
+        country = resolve(region)[0].country
+    chosen = route(country, lines, routes)
+    if chosen in names or Path(chosen).suffix == ".onnx":
+        return chosen
     if "ocr-universal" not in names:
         raise NumberplateError("no shipped OCR model found in the package (numberplate/weights is empty); "
                                "reinstall the package or pass --model PATH.onnx")
     return "ocr-universal"
 
 
+@dataclass
+class _OcrModel:
+    """One loaded recognizer and what decoding needs to know about it."""
+
+    loaded: LoadedModel
+    alphabet: str
+    height: int
+    width: int
+    channels: int
+    allowed: np.ndarray | None  # the region's characters among the model's classes
+    corrector: FormatCorrector | None
+
+
 class Recognizer:
     """Reads the text of plate crops.
 
     Args:
-        region: region code (``ua``, ``de``, ``us``...) to pick the region's model and restrict the
-            output to the region's alphabet; None reads with the universal model, unrestricted.
-        model: a shipped model name or an ``.onnx`` path, overriding the region's choice.
+        region: region code (``ua``, ``de``, ``us``...) to pick the region's models, restrict the
+            output to the region's alphabet and fit its plate formats; None reads unrestricted.
+        model: a shipped model name or an ``.onnx`` path for every crop, overriding the routing table.
         threads: ONNX Runtime intra-op threads (None = all cores).
         correct_format: with a region, fit each reading to the region's plate formats using the
             per-character probabilities (see :mod:`numberplate.stages.postprocess`).
         max_format_cost: how much less probable (nats) a format-fitting reading may be than the free one.
+        routes: which model reads plates of a region with 1, 2 or 3 lines (see ``stages/routing.py``).
 
     Example:
         >>> Recognizer(region="ua")("crop.jpg").text  # doctest: +SKIP
@@ -135,31 +154,50 @@ class Recognizer:
     """
 
     def __init__(self, region: str | None = None, model: str | Path | None = None, threads: int | None = None,
-                 correct_format: bool = True, max_format_cost: float = DEFAULT_MAX_COST):
+                 correct_format: bool = True, max_format_cost: float = DEFAULT_MAX_COST,
+                 routes: Sequence[Route] = DEFAULT_ROUTES):
         self.region = region.lower() if region else None
+        self.specs = []
         if self.region:
             from numberplate.regions import resolve
 
             try:
-                specs = resolve(self.region)
+                self.specs = resolve(self.region)
             except KeyError as exc:
                 raise NumberplateError(str(exc.args[0])) from None
-        self.model: LoadedModel = load_model(model or default_ocr_model(self.region), task="ocr", threads=threads)
-        card = self.model.card
-        self.alphabet: str = card["alphabet"]
-        self.height, self.width = card["input"]["height"], card["input"]["width"]
-        self.channels = card["input"]["channels"]
-        self.allowed = None
-        self.corrector: FormatCorrector | None = None
-        if self.region:
-            region_chars = set().union(*(spec.alphabet for spec in specs))
-            self.allowed = np.array([True] + [c in region_chars for c in self.alphabet])
-            if correct_format:
-                self.corrector = FormatCorrector(specs, self.alphabet, max_format_cost)
+        self.fixed_model = model
+        self.threads = threads
+        self.correct_format = correct_format
+        self.max_format_cost = max_format_cost
+        self.routes = tuple(routes)
+        self._models: dict[str, _OcrModel] = {}
+        primary = self._model_for(1)  # load now: a missing or corrupt model fails here, not mid-run
+        self.model: LoadedModel = primary.loaded
+        self.alphabet, self.height, self.width, self.channels = (primary.alphabet, primary.height, primary.width,
+                                                                 primary.channels)
+
+    def model_name(self, lines: int) -> str:
+        return str(self.fixed_model) if self.fixed_model else default_ocr_model(self.region, lines, self.routes)
+
+    def _model_for(self, lines: int) -> _OcrModel:
+        name = self.model_name(lines)
+        if name not in self._models:
+            loaded = load_model(name, task="ocr", threads=self.threads)
+            card = loaded.card
+            alphabet = card["alphabet"]
+            allowed = corrector = None
+            if self.specs:
+                region_chars = set().union(*(spec.alphabet for spec in self.specs))
+                allowed = np.array([True] + [c in region_chars for c in alphabet])
+                if self.correct_format:
+                    corrector = FormatCorrector(self.specs, alphabet, self.max_format_cost)
+            self._models[name] = _OcrModel(loaded, alphabet, card["input"]["height"], card["input"]["width"],
+                                           card["input"]["channels"], allowed, corrector)
+        return self._models[name]
 
     def read_batch(self, images: Sequence[np.ndarray | str | Path],
                    lines: int | Sequence[int] = 1) -> list[TextReading]:
-        """Read many crops (RGB arrays or file paths); batched through the model.
+        """Read many crops (RGB arrays or file paths); batched through the model(s).
 
         Args:
             images: the crops.
@@ -170,34 +208,39 @@ class Recognizer:
         line_counts = [lines] * len(arrays) if isinstance(lines, int) else list(lines)
         if len(line_counts) != len(arrays):
             raise ValueError(f"{len(arrays)} crops but {len(line_counts)} line counts")
-        readings: list[TextReading] = []
-        for start in range(0, len(arrays), BATCH_SIZE):
-            chunk = arrays[start:start + BATCH_SIZE]
-            chunk_lines = line_counts[start:start + BATCH_SIZE]
-            batch = np.stack([resize_crop(lines_side_by_side(a, n), self.height, self.width, self.channels)
-                              for a, n in zip(chunk, chunk_lines)])
-            probs = self.model.run(to_tensor_layout(batch))
-            if self.allowed is not None:
-                probs = mask_classes(probs, self.allowed)
-            for item_probs, n, (text, confs) in zip(probs, chunk_lines, ctc_greedy_decode(probs, self.alphabet)):
-                readings.append(self._finish(item_probs, text, confs, n))
+        groups: dict[str, list[int]] = {}
+        for index, count in enumerate(line_counts):
+            groups.setdefault(self.model_name(count), []).append(index)
+        readings: list[TextReading | None] = [None] * len(arrays)
+        for indices in groups.values():
+            ocr = self._model_for(line_counts[indices[0]])
+            for start in range(0, len(indices), BATCH_SIZE):
+                chunk = indices[start:start + BATCH_SIZE]
+                batch = np.stack([resize_crop(lines_side_by_side(arrays[i], line_counts[i]), ocr.height, ocr.width,
+                                              ocr.channels) for i in chunk])
+                probs = ocr.loaded.run(to_tensor_layout(batch))
+                if ocr.allowed is not None:
+                    probs = mask_classes(probs, ocr.allowed)
+                for i, item_probs, (text, confs) in zip(chunk, probs, ctc_greedy_decode(probs, ocr.alphabet)):
+                    readings[i] = self._finish(ocr, item_probs, text, confs, line_counts[i])
         return readings
 
-    def _finish(self, probs: np.ndarray, text: str, confs: tuple[float, ...], lines: int) -> TextReading:
+    def _finish(self, ocr: _OcrModel, probs: np.ndarray, text: str, confs: tuple[float, ...],
+                lines: int) -> TextReading:
         """The reading of one crop, fitted to the region's formats when there is a region."""
         format_valid = plate_type = raw_text = None
-        if self.corrector is not None:
-            fit, accepted = self.corrector.correct(probs, lines)
+        if ocr.corrector is not None:
+            fit, accepted = ocr.corrector.correct(probs, lines)
             format_valid = accepted
             if accepted:
                 plate_type = fit.spec.code
                 canonical = fit.spec.canonical_text(fit.text)
+                order = fit.spec.canonical_text("".join(chr(0xE000 + i) for i in range(len(canonical))))
+                fit_confs = tuple(fit.char_confidences[ord(c) - 0xE000] for c in order)
                 if canonical != text:
-                    order = fit.spec.canonical_text("".join(chr(0xE000 + i) for i in range(len(canonical))))
-                    raw_text, text = text, canonical
-                    confs = tuple(fit.char_confidences[ord(c) - 0xE000] for c in order)
+                    raw_text, text, confs = text, canonical, fit_confs
         confidence = float(np.prod(confs)) if confs else 0.0
-        return TextReading(text, confidence, confs, self.region, self.model.name, format_valid, plate_type, raw_text)
+        return TextReading(text, confidence, confs, self.region, ocr.loaded.name, format_valid, plate_type, raw_text)
 
     def __call__(self, image: np.ndarray | str | Path, lines: int = 1) -> TextReading:
         return self.read_batch([image], lines)[0]

@@ -1,0 +1,73 @@
+"""Routing plates to OCR models by region and lines, and the Reader acting on the classifier's verdict."""
+
+import numpy as np
+import pytest
+
+from numberplate.reader import Reader
+from numberplate.stages.routing import DEFAULT_ROUTES, Route, route
+from numberplate.types import PlateClass
+
+
+@pytest.mark.parametrize(("country", "lines", "model"), [
+    ("ua", 1, "ocr-ua"), ("ru", 1, "ocr-ru"), ("by", 1, "ocr-ru"), ("kz", 1, "ocr-kz"), ("de", 1, "ocr-latin"),
+    ("us", 1, "ocr-latin"), ("ua", 2, "ocr-universal"), ("ru", 2, "ocr-universal"), (None, 1, "ocr-universal"),
+    (None, 3, "ocr-universal"),
+])
+def test_default_routes(country, lines, model):
+    assert route(country, lines) == model
+
+
+def test_first_matching_row_wins_and_a_table_without_catch_all_says_so():
+    table = (Route("de", None, "mine.onnx"), *DEFAULT_ROUTES)
+    assert route("de", 2, table) == "mine.onnx"
+    with pytest.raises(LookupError, match="no OCR route for country 'unknown'"):
+        route(None, 1, (Route("ua", 1, "ocr-ua"),))
+
+
+class FixedClassifier:
+    """Stands in for the classifier stage: says the same thing of every crop."""
+
+    def __init__(self, verdict: PlateClass):
+        self.verdict = verdict
+
+    def classify_batch(self, crops):
+        return [self.verdict] * len(crops)
+
+
+def test_garbage_and_empty_crops_are_reported_not_read():
+    for state in ("garbage", "empty"):
+        reader = Reader(classifier=FixedClassifier(PlateClass("unknown", 0.9, 1, 0.9, state, 0.97)))
+        result = reader("examples/car-ua.jpg")
+        assert result.plates, "the example photo has a plate"
+        plate = result.plates[0]
+        assert plate.reading is None and plate.text == "" and plate.state == state
+        assert plate.to_dict()["state"] == state and plate.to_dict()["text"] == ""
+
+
+def test_classified_region_picks_the_region_model_and_format():
+    reader = Reader(classifier=FixedClassifier(PlateClass("ua-2015", 0.95, 1, 0.99, "readable", 0.99)))
+    plate = reader("examples/car-ua.jpg").plates[0]
+    assert plate.text == "AA1234BC"
+    assert plate.reading.model == "ocr-ua" and plate.reading.region == "ua"
+    assert plate.reading.format_valid is True and plate.reading.plate_type == "ua-2015"
+    assert plate.to_dict()["classified_region"] == "ua-2015"
+
+
+def test_unsure_region_reads_with_the_universal_model_and_no_format():
+    reader = Reader(classifier=FixedClassifier(PlateClass("ua-2015", 0.3, 1, 0.99, "readable", 0.99)))
+    reading = reader("examples/car-ua.jpg").plates[0].reading
+    assert reading.model == "ocr-universal" and reading.region is None and reading.format_valid is None
+
+
+def test_forced_region_wins_over_the_classifier():
+    reader = Reader(region="ua", classifier=FixedClassifier(PlateClass("de", 0.99, 1, 0.99, "readable", 0.99)))
+    reading = reader("examples/car-ua.jpg").plates[0].reading
+    assert reading.region == "ua" and reading.model == "ocr-ua"
+
+
+def test_no_classifier_reads_one_line_with_the_universal_model():
+    reader = Reader(use_classifier=False)
+    assert reader.classifier is None
+    result = reader(np.asarray(__import__("cv2").imread("examples/car-ua.jpg"))[:, :, ::-1].copy())
+    assert result.plates[0].reading.model == "ocr-universal" and result.plates[0].state is None
+    assert "classify" not in result.timings
