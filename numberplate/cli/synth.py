@@ -1,4 +1,5 @@
-"""``numberplate synth ocr|scenes``: synthetic plate crops (recognizer) and photos (detector)."""
+"""``numberplate synth ocr|scenes|classify``: synthetic plate crops (recognizer), photos (detector) and
+crops in every state (classifier)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,37 @@ def register(subparsers) -> argparse.ArgumentParser:
     scenes.add_argument("--jobs", type=int, default=1, help="worker processes")
     scenes.add_argument("--val-fraction", type=float, default=0.1, help="share of background photos held out")
     scenes.set_defaults(func=run_scenes)
+
+    classify = kinds.add_parser(
+        "classify", help="crops of every plate type and state for the classifier, in the Nomeroff layout",
+        description="Write readable plates, plates painted over or covered (filled), blank plates (empty) and "
+                    "crops that are not plates (garbage: cut from --backgrounds photos, else drawn) with their "
+                    "type, line count and state labels.",
+        epilog="Example: numberplate synth classify --count 30000 --out work/synth/classify "
+               "--backgrounds ../shared/data/negatives --fonts ../shared/fonts --jobs 2")
+    classify.add_argument("--count", type=int, required=True)
+    classify.add_argument("--out", type=Path, required=True)
+    classify.add_argument("--region", action="append", default=None,
+                          help="plate types to render: country, type or 'all' (default); repeatable")
+    classify.add_argument("--backgrounds", nargs="+", default=[], metavar="DIR",
+                          help="folders of photos without plates, cut into garbage crops")
+    classify.add_argument("--fonts", action="append", default=[], metavar="DIR")
+    classify.add_argument("--seed", type=int, default=0)
+    classify.add_argument("--jobs", type=int, default=1, help="worker processes")
+    classify.add_argument("--val-fraction", type=float, default=0.05)
+    classify.add_argument("--test-fraction", type=float, default=0.05)
+    classify.set_defaults(func=run_classify)
     return parser
+
+
+def run_classify(args) -> int:
+    _need_pillow()
+    from numberplate.synth.states import generate_states
+
+    generate_states(args.count, args.out, seed=args.seed, font_dirs=tuple(args.fonts),
+                    backgrounds=tuple(args.backgrounds), jobs=args.jobs, regions=tuple(args.region or ["all"]),
+                    val_fraction=args.val_fraction, test_fraction=args.test_fraction)
+    return 0
 
 
 def run_scenes(args) -> int:

@@ -47,6 +47,8 @@ def _jitter(color, rng: np.random.Generator, amount: int = 12) -> tuple[int, int
 
 def display_line(line: str, spec: RegionSpec) -> str:
     """Insert the plate's visual separators between letter and digit groups of one line."""
+    if not line:
+        return ""  # a blank plate (classifier's "empty" state) shows no separators either
     options = spec.style.options
     groups = options.get("groups")
     if groups and spec.count_lines == 1:
