@@ -1,4 +1,5 @@
-"""``numberplate eval ocr|read``: accuracy and speed of the recognizer (crops) or the whole pipeline (photos)."""
+"""``numberplate eval ocr|read|classify``: accuracy and speed of the recognizer (crops), the whole pipeline
+(photos) or the plate classifier (crops)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,21 @@ def register(subparsers) -> argparse.ArgumentParser:
     read.add_argument("--report", type=Path, help="write an HTML page with thumbnails of every failure")
     read.add_argument("--json", action="store_true", help="print the metrics as one JSON object per set")
     read.set_defaults(func=run_read)
+
+    classify = stages.add_parser(
+        "classify", help="evaluate the plate classifier (type, lines, state) on Nomeroff-layout crops",
+        description="Accuracy per head, country accuracy (plate types mapped to their country) and a confusion "
+                    "matrix per head. A crop labelled with a country counts as right when the predicted type "
+                    "belongs to it; filled and empty plates are judged on their country.",
+        epilog="Example: numberplate eval classify --data ../shared/data/ocr/eu-crops --split test")
+    classify.add_argument("--data", nargs="+", required=True, metavar="DIR", help="dataset folders")
+    classify.add_argument("--split", default="test", help="split to evaluate (train, val, test; default test)")
+    classify.add_argument("--model", default=None, help="shipped model name or .onnx path (default: the shipped one)")
+    classify.add_argument("--threads", type=int)
+    classify.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text tables (default) or one JSON object per set")
+    classify.add_argument("--show-errors", type=int, default=0, metavar="N", help="print up to N misclassified crops")
+    classify.set_defaults(func=run_classify)
     return parser
 
 
@@ -119,6 +135,135 @@ def run_ocr(args) -> int:
                   f"CER {100 * result['cer']:.2f}%, {result['plates_per_second']:.0f} plates/s")
         for name, truth, pred in result["errors"][: args.show_errors]:
             print(f"  {name}: truth {truth} read {pred or '-'}")
+    return status
+
+
+def evaluate_classify(classifier, records) -> dict:
+    """Classify every record's crop; return accuracy per head, confusion pairs per head, speed, failures."""
+    from numberplate.data.images import read_image
+    from numberplate.errors import InputError
+    from numberplate.regions import country_of
+    from numberplate.stages.classify import UNKNOWN, RegionLabels, is_exact, lines_target, score
+
+    images, kept, unreadable = [], [], []
+    for record in records:
+        try:
+            images.append(read_image(record.image_path))
+            kept.append(record)
+        except InputError as exc:
+            unreadable.append(str(exc))
+    classifier.classify_batch(images[:8])  # warm-up: first run allocates
+    started = time.perf_counter()
+    predictions = classifier.classify_batch(images)
+    seconds = time.perf_counter() - started
+    labels = RegionLabels(classifier.regions)
+    truth = [(r.region, r.count_lines, r.state, is_exact(r)) for r in kept]
+    metrics = score([(p.region, p.lines, p.state) for p in predictions], truth, labels)
+    pairs: dict[str, list[tuple[str, str]]] = {"region": [], "lines": [], "state": []}
+    errors = []
+    for record, pred, (region, count_lines, state, exact) in zip(kept, predictions, truth):
+        region = (region or "").lower()
+        if state == "garbage":
+            pairs["region"].append((UNKNOWN, pred.region))
+        elif region not in ("", UNKNOWN):
+            # Shown at the label's level: a country label is matched by any type of that country.
+            if exact and state == "readable":
+                pairs["region"].append((region, pred.region))
+            else:
+                shown = pred.region if pred.region == UNKNOWN else country_of(pred.region)
+                pairs["region"].append((country_of(region), shown))
+        if lines_target(count_lines, state) >= 0:
+            pairs["lines"].append((str(count_lines), str(pred.lines)))
+        pairs["state"].append((state, pred.state))
+        allowed = labels.allowed(region, state, exact)
+        wrong_region = (state == "garbage" or region not in ("", UNKNOWN)) and labels.index.get(pred.region) not in allowed
+        if wrong_region or pred.state != state:
+            errors.append((str(record.image_path), f"{region or '-'}/{state}", f"{pred.region}/{pred.state}"))
+    return {"crops": len(kept), **{k: v for k, v in metrics.items() if not k.endswith("_n")},
+            "crops_per_second": len(images) / seconds if seconds > 0 else 0.0,
+            "unreadable": unreadable, "pairs": pairs, "errors": errors}
+
+
+def confusion(pairs: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """``{truth: {prediction: count}}``."""
+    table: dict[str, dict[str, int]] = {}
+    for truth, pred in pairs:
+        row = table.setdefault(truth, {})
+        row[pred] = row.get(pred, 0) + 1
+    return table
+
+
+def format_confusion(title: str, pairs: list[tuple[str, str]], limit: int = 12) -> str:
+    """A text confusion matrix (rows: truth, columns: prediction) with each row's count and accuracy.
+
+    With more than ``limit`` classes a full matrix is too wide to read: each row then lists its count,
+    accuracy and the predictions that were not the truth.
+    """
+    if not pairs:
+        return f"{title}: no crops"
+    table = confusion(pairs)
+    rows = sorted(table)
+    classes = sorted({t for t, _ in pairs} | {p for _, p in pairs})
+    width = max(4, *(len(c) for c in classes))
+    if len(classes) > limit:
+        lines = [f"{title} (per true class: crops, accuracy, what else was predicted)"]
+        for truth in rows:
+            row = table[truth]
+            total = sum(row.values())
+            others = ", ".join(f"{p} {n}" for p, n in sorted(row.items(), key=lambda kv: -kv[1]) if p != truth)
+            lines.append(f"{truth:>{width}} | {total:5d} {100 * row.get(truth, 0) / total:5.1f}% | {others}")
+        return "\n".join(lines)
+    head = " " * width + " |" + "".join(f" {c:>{width}}" for c in classes) + " |     n    acc"
+    lines = [f"{title} (rows: truth, columns: prediction)", head, "-" * len(head)]
+    for truth in rows:
+        row = table[truth]
+        cells = "".join(f" {(str(row[c]) if row.get(c) else '.'):>{width}}" for c in classes)
+        total = sum(row.values())
+        lines.append(f"{truth:>{width}} |{cells} | {total:5d} {100 * row.get(truth, 0) / total:5.1f}%")
+    return "\n".join(lines)
+
+
+def run_classify(args) -> int:
+    from numberplate.data.nomeroff import load_split, split_dirs
+    from numberplate.errors import InputError
+    from numberplate.stages.classify import DEFAULT_CLASSIFIER, Classifier
+
+    classifier = Classifier(args.model or DEFAULT_CLASSIFIER, threads=args.threads)
+    status = 0
+    for root in args.data:
+        try:
+            split_dirs(root)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        errors: list[InputError] = []
+        records = load_split(root, args.split, errors)
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+        if not records:
+            print(f"error: {root}: no labelled crops in split {args.split!r}", file=sys.stderr)
+            status = 2
+            continue
+        result = evaluate_classify(classifier, records)
+        for problem in result["unreadable"]:
+            print(f"error: {problem}", file=sys.stderr)
+        keys = ("region_acc", "country_acc", "lines_acc", "state_acc", "garbage_recall", "plates_as_garbage")
+        if args.format == "json":
+            print(json.dumps({"data": root, "split": args.split, "model": classifier.model.name,
+                              "crops": result["crops"], **{k: result[k] for k in keys if k in result},
+                              "crops_per_second": result["crops_per_second"],
+                              "confusion": {k: confusion(v) for k, v in result["pairs"].items()},
+                              "unreadable": result["unreadable"]}))
+        else:
+            shown = ", ".join(f"{k.replace('_acc', '').replace('_', ' ')} {100 * result[k]:.2f}%"
+                              for k in keys if k in result)
+            print(f"{root} [{args.split}] model {classifier.model.name}: {result['crops']} crops; {shown}; "
+                  f"{result['crops_per_second']:.0f} crops/s")
+            for head in ("region", "lines", "state"):
+                print(format_confusion(f"{head}", result["pairs"][head]))
+        for name, truth, pred in result["errors"][: args.show_errors]:
+            print(f"  {name}: truth {truth} predicted {pred}")
     return status
 
 

@@ -59,6 +59,16 @@ def register(subparsers) -> argparse.ArgumentParser:
     _add_run_arguments(det, data_help="photo sets; replace the config's [[data]]",
                        config_help="TOML recipe (see configs/detector.toml)", default_name="detector")
     det.set_defaults(func=run_detector)
+
+    cls = stages.add_parser(
+        "classifier", help="train the plate classifier (type, text lines, state)",
+        description="Train the classifier on Nomeroff-layout crop sets: synthetic ones from `numberplate synth "
+                    "classify` (every type and state) and real ones labelled with their country.",
+        epilog="Example: numberplate train classifier --config configs/classifier.toml --out runs/classifier. "
+               "DIR may end in :WEIGHT.")
+    _add_run_arguments(cls, data_help="datasets ({train,val,test}/{img,ann}); replace the config's [[data]] list",
+                       config_help="TOML recipe (see configs/classifier.toml)", default_name="classifier")
+    cls.set_defaults(func=run_classifier)
     return parser
 
 
@@ -104,6 +114,23 @@ def run_detector(args) -> int:
     run_dir = args.out or default_run_dir(config.name)
     _check_resume(args, run_dir)
     result = fit_runs(DetectTask(config), config.loop, run_dir, resume=args.resume)
+    _report(result)
+    return 0
+
+
+def run_classifier(args) -> int:
+    _need_torch()
+    from numberplate.train.classify import ClassifySource, ClassifyTask, ClassifyTrainConfig
+    from numberplate.train.config import load_toml
+    from numberplate.train.loop import default_run_dir, fit_runs
+
+    config = load_toml(ClassifyTrainConfig, args.config) if args.config else ClassifyTrainConfig()
+    if args.data:
+        config.data = [ClassifySource(path=s.path, weight=s.weight) for s in map(_parse_source, args.data)]
+    _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from"))
+    run_dir = args.out or default_run_dir(config.name)
+    _check_resume(args, run_dir)
+    result = fit_runs(ClassifyTask(config), config.loop, run_dir, resume=args.resume)
     _report(result)
     return 0
 

@@ -40,6 +40,10 @@ def build_from_checkpoint(state: dict) -> tuple[nn.Module, dict]:
         from numberplate.models.detector import DetectorConfig, PlateDetector
 
         model = PlateDetector(DetectorConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
+    elif kind == "classify":
+        from numberplate.models.classifier import ClassifierConfig, PlateClassifier
+
+        model = PlateClassifier(ClassifierConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
     else:
         raise ConfigError(f"cannot export a {kind!r} checkpoint")
     model.load_state_dict(state["model"])
@@ -67,6 +71,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
     model, task = build_from_checkpoint(state)
     if task["kind"] == "detect":
         return _export_detector(model, task, state, out, name, metrics, extra_card)
+    if task["kind"] == "classify":
+        return _export_classifier(model, task, state, out, name, metrics, extra_card)
     cfg = model.config
     out.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.rand(1, cfg.in_channels, cfg.input_height, cfg.input_width)
@@ -142,6 +148,53 @@ def _export_detector(model: nn.Module, task: dict, state: dict, out: Path, name:
     diff = max(float(np.abs(e - a).max()) for e, a in zip(expected, actual))
     if diff > PARITY_TOLERANCE * 10:
         raise WeightsError(f"{out}: ONNX output differs from PyTorch by {diff:.2e}")
+    return card
+
+
+class _HeadsWithSoftmax(nn.Module):
+    """The classifier's three heads as probabilities (softmax once, inside the graph)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        region, lines, state = self.model(images)
+        return region.softmax(-1), lines.softmax(-1), state.softmax(-1)
+
+
+def _export_classifier(model: nn.Module, task: dict, state: dict, out: Path, name: str | None, metrics: dict | None,
+                       extra_card: dict | None) -> dict:
+    """One graph, three outputs (``region``, ``lines``, ``state``), each softmax probabilities."""
+    cfg = model.config
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".onnx.tmp")
+    wrapped = _HeadsWithSoftmax(model).eval()
+    outputs = ["region", "lines", "state"]
+    torch.onnx.export(wrapped, torch.rand(1, 3, cfg.input_height, cfg.input_width), str(tmp), input_names=["images"],
+                      output_names=outputs, dynamic_axes={"images": {0: "batch"}, **{k: {0: "batch"} for k in outputs}},
+                      opset_version=17, dynamo=False)
+    tmp.replace(out)
+    card = {
+        **_common_card(state, task, out, name, metrics),
+        "task": "classify",
+        "architecture": "cnn-3-heads",
+        "classes": {"region": task["regions"], "lines": task["lines"], "state": task["states"]},
+        "input": {"height": cfg.input_height, "width": cfg.input_width, "channels": 3, "layout": "NCHW",
+                  "range": "0..1", "color": "rgb", "resize": "stretch to height x width (no letter-box)"},
+        "output": "region: N x len(classes.region), lines: N x 3, state: N x 4; softmax probabilities in the "
+                  "order of classes.*; 'unknown' is the region of crops that are not plates",
+        "sha256": sha256_of(out),
+        **(extra_card or {}),
+    }
+    atomic_write_json(out.with_suffix(".json"), card, indent=2)
+    batch = torch.rand(8, 3, cfg.input_height, cfg.input_width)
+    with torch.no_grad():
+        expected = [t.numpy() for t in wrapped(batch)]
+    actual = load_model(out, task="classify", threads=1).run_all(batch.numpy())
+    diff = max(float(np.abs(e - a).max()) for e, a in zip(expected, actual))
+    if diff > PARITY_TOLERANCE:
+        raise WeightsError(f"{out}: ONNX output differs from PyTorch by {diff:.2e} (> {PARITY_TOLERANCE})")
     return card
 
 

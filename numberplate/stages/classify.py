@@ -1,0 +1,212 @@
+"""Plate classification on rectified crops: plate type (region), number of text lines, and state
+(readable, filled, empty, garbage), all from one small CNN through ONNX Runtime.
+
+The same :func:`preprocess_crop` feeds training and inference, and the same :class:`RegionLabels`
+turns dataset labels into targets for training and into the truth for evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from numberplate.data.images import read_image
+from numberplate.errors import WeightsError
+from numberplate.runtime import LoadedModel, load_model
+from numberplate.types import PlateClass
+
+DEFAULT_CLASSIFIER = "classifier-plates"
+UNKNOWN = "unknown"
+BATCH_SIZE = 64
+OUTPUTS = ("region", "lines", "state")
+
+
+# -- preprocessing (training and inference) -------------------------------------------------------------
+def resize_crop(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """RGB crop (H x W x 3 uint8; grey H x W and RGBA are accepted) -> ``height x width x 3`` uint8.
+
+    The crop is stretched, not letter-boxed: plates fill the input whatever their shape, and the
+    squeezed look of characters is what tells a square plate from a long one.
+    """
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.shape[2] == 1:
+        image = image.repeat(3, axis=2)
+    elif image.shape[2] == 4:
+        image = image[:, :, :3]
+    shrinking = image.shape[0] > height or image.shape[1] > width
+    resized = cv2.resize(np.ascontiguousarray(image), (width, height),
+                         interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return resized.reshape(height, width, 3)
+
+
+def to_input(batch: np.ndarray) -> np.ndarray:
+    """N x H x W x 3 uint8 -> N x 3 x H x W float32 in [0, 1] (the model's input)."""
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
+
+
+def preprocess_crop(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """One RGB crop -> 3 x H x W float32 model input."""
+    return to_input(resize_crop(image, height, width)[None])[0]
+
+
+# -- labels (training targets and evaluation truth) ------------------------------------------------------
+class RegionLabels:
+    """Which region classes a labelled crop may be, given the classifier's class list.
+
+    * garbage (not a plate) is ``unknown``;
+    * a readable synthetic crop names its exact plate type (``ua-2004``);
+    * a real crop names a country (``br``): any type of that country is right (``br``, ``br-red``,
+      ``br-mercosur``), so country labels teach the country without mislabelling its types;
+    * a filled or empty plate shows no text, so only its country can be told (``ua-2004`` and
+      ``ua-1995`` look the same when blank);
+    * no region label (``""`` or ``unknown`` on a plate) teaches nothing about the region.
+    """
+
+    def __init__(self, classes: Sequence[str]):
+        from numberplate.regions import country_of
+
+        self.classes = list(classes)
+        self.index = {c: i for i, c in enumerate(self.classes)}
+        self.by_country: dict[str, tuple[int, ...]] = {}
+        for i, code in enumerate(self.classes):
+            if code != UNKNOWN:
+                key = country_of(code)
+                self.by_country[key] = self.by_country.get(key, ()) + (i,)
+
+    def allowed(self, region: str, state: str, exact: bool) -> tuple[int, ...]:
+        """Indices of the classes that count as right; () when the label says nothing about the region.
+
+        Args:
+            region: the record's region label.
+            state: the record's state.
+            exact: the label is an exact plate type (synthetic data), not a country.
+        """
+        from numberplate.regions import country_of
+
+        if state == "garbage":
+            return (self.index[UNKNOWN],) if UNKNOWN in self.index else ()
+        region = (region or "").lower()
+        if region in ("", UNKNOWN):
+            return ()
+        if exact and state == "readable":
+            return (self.index[region],) if region in self.index else ()
+        return self.by_country.get(country_of(region), ())
+
+
+def lines_target(count_lines: int, state: str) -> int:
+    """Index of the lines class, or -1 where no text shows (filled, empty, garbage)."""
+    return count_lines - 1 if state == "readable" and 1 <= count_lines <= 3 else -1
+
+
+def is_exact(record) -> bool:
+    """Whether a record's region is an exact plate type: our synthetic generators write those."""
+    return bool(record.extra.get("synthetic"))
+
+
+def score(predicted: Sequence[tuple[str, int, str]], truth: Sequence[tuple[str, int, str, bool]],
+          labels: RegionLabels) -> dict[str, float]:
+    """Accuracy per head, shared by training and ``numberplate eval classify``.
+
+    Args:
+        predicted: per crop, ``(region, lines, state)`` as the classifier says.
+        truth: per crop, ``(region label, count_lines, state, exact)`` as the dataset says.
+        labels: the classifier's region classes.
+
+    Returns:
+        ``region_acc`` (the predicted class is one the label allows; a label the classifier has no class
+        for counts as wrong), ``country_acc`` (plates only: same country), ``lines_acc`` (readable plates),
+        ``state_acc``, and for sets with garbage ``garbage_recall``; each with ``<key>_n``, the crops it
+        counts. Keys without crops are left out.
+    """
+    from numberplate.regions import country_of
+
+    counts: dict[str, list[int]] = {k: [0, 0] for k in ("region_acc", "country_acc", "lines_acc", "state_acc",
+                                                        "garbage_recall", "plates_as_garbage")}
+
+    def add(key: str, ok: bool) -> None:
+        counts[key][0] += int(ok)
+        counts[key][1] += 1
+
+    for (p_region, p_lines, p_state), (t_region, t_lines, t_state, exact) in zip(predicted, truth, strict=True):
+        t_region = (t_region or "").lower()
+        informative = t_state == "garbage" or t_region not in ("", UNKNOWN)
+        if informative:
+            allowed = labels.allowed(t_region, t_state, exact)
+            add("region_acc", p_region in labels.index and labels.index[p_region] in allowed)
+        if t_state != "garbage" and t_region not in ("", UNKNOWN):
+            add("country_acc", p_region != UNKNOWN and country_of(p_region) == country_of(t_region))
+        if lines_target(t_lines, t_state) >= 0:
+            add("lines_acc", p_lines == t_lines)
+        add("state_acc", p_state == t_state)
+        if t_state == "garbage":
+            add("garbage_recall", p_state == "garbage")
+        else:
+            add("plates_as_garbage", p_state == "garbage")
+    out: dict[str, float] = {}
+    for key, (right, total) in counts.items():
+        if total:
+            out[key], out[f"{key}_n"] = right / total, float(total)
+    return out
+
+
+# -- inference -------------------------------------------------------------------------------------------
+class Classifier:
+    """Tells the plate type, the number of text lines and the state of plate crops.
+
+    Args:
+        model: shipped model name or ``.onnx`` path (with its ``.json`` card beside it).
+        threads: ONNX Runtime intra-op threads (None = all cores).
+
+    Raises:
+        WeightsError: the model is missing, corrupt, not a classifier, or its card lacks the class lists.
+
+    Example:
+        >>> Classifier()(crop)  # doctest: +SKIP
+        PlateClass(region='ua-2015', region_confidence=0.99, lines=1, lines_confidence=1.0, state='readable', ...)
+    """
+
+    def __init__(self, model: str | Path = DEFAULT_CLASSIFIER, threads: int | None = None):
+        self.model: LoadedModel = load_model(model, task="classify", threads=threads)
+        card = self.model.card
+        classes = card.get("classes")
+        if not isinstance(classes, dict) or any(not classes.get(k) for k in OUTPUTS):
+            raise WeightsError(f"{self.model.path.with_suffix('.json')}: classifier card lacks classes.region, "
+                               "classes.lines or classes.state")
+        self.regions: list[str] = list(classes["region"])
+        self.lines: list[int] = [int(v) for v in classes["lines"]]
+        self.states: list[str] = list(classes["state"])
+        self.height, self.width = int(card["input"]["height"]), int(card["input"]["width"])
+        names = [o.name for o in self.model.session.get_outputs()]
+        if sorted(names) != sorted(OUTPUTS):
+            raise WeightsError(f"{self.model.path}: outputs {names}, expected {list(OUTPUTS)}")
+        self._order = [names.index(k) for k in OUTPUTS]
+
+    def classify_probs(self, crops: Sequence[np.ndarray | str | Path]) -> dict[str, np.ndarray]:
+        """Probabilities per head: ``region`` N x len(regions), ``lines`` N x 3, ``state`` N x 4."""
+        arrays = [read_image(c) if isinstance(c, str | Path) else c for c in crops]
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in OUTPUTS}
+        for start in range(0, len(arrays), BATCH_SIZE):
+            batch = np.stack([resize_crop(a, self.height, self.width) for a in arrays[start:start + BATCH_SIZE]])
+            outputs = self.model.run_all(to_input(batch))
+            for key, index in zip(OUTPUTS, self._order):
+                parts[key].append(outputs[index])
+        return {k: np.concatenate(v) if v else np.zeros((0, n), np.float32)
+                for (k, v), n in zip(parts.items(), (len(self.regions), len(self.lines), len(self.states)))}
+
+    def classify_batch(self, crops: Sequence[np.ndarray | str | Path]) -> list[PlateClass]:
+        """Classify many crops (RGB arrays or file paths), batched through the model."""
+        probs = self.classify_probs(crops)
+        out = []
+        for region_p, lines_p, state_p in zip(probs["region"], probs["lines"], probs["state"]):
+            r, n, s = int(region_p.argmax()), int(lines_p.argmax()), int(state_p.argmax())
+            out.append(PlateClass(self.regions[r], float(region_p[r]), self.lines[n], float(lines_p[n]),
+                                  self.states[s], float(state_p[s])))
+        return out
+
+    def __call__(self, crop: np.ndarray | str | Path) -> PlateClass:
+        return self.classify_batch([crop])[0]
+

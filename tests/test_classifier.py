@@ -1,0 +1,277 @@
+"""The plate classifier: synthetic states, labels, model, training, export, inference and evaluation."""
+
+import json
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("PIL")
+torch = pytest.importorskip("torch")
+
+from numberplate.cli.main import main  # noqa: E402
+from numberplate.data.nomeroff import load_split  # noqa: E402
+from numberplate.data.records import STATES  # noqa: E402
+from numberplate.errors import InputError, WeightsError  # noqa: E402
+from numberplate.models.classifier import ClassifierConfig, PlateClassifier  # noqa: E402
+from numberplate.regions import get_spec  # noqa: E402
+from numberplate.runtime import list_shipped_models  # noqa: E402
+from numberplate.stages.classify import Classifier, RegionLabels, preprocess_crop, score  # noqa: E402
+from numberplate.synth.states import find_photos, generate_states  # noqa: E402
+from numberplate.train.classify import (  # noqa: E402
+    ClassifySource,
+    ClassifyTask,
+    ClassifyTrainConfig,
+    region_set_loss,
+)
+from numberplate.train.export import export_checkpoint  # noqa: E402
+from numberplate.train.loop import LoopConfig, fit  # noqa: E402
+
+EVEN_MIX = tuple((s, 1.0) for s in STATES)
+TINY = ClassifierConfig(widths=(8, 8, 16, 16))
+
+
+def _photos(folder: Path, count: int = 4) -> Path:
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    for i in range(count):
+        image = cv2.GaussianBlur(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), (0, 0), 3)
+        cv2.imwrite(str(folder / f"photo{i}.jpg"), image)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def states_set(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("states")
+    generate_states(160, root / "set", seed=5, backgrounds=(_photos(root / "photos"),), mix=EVEN_MIX,
+                    val_fraction=0.2, test_fraction=0.2, regions=("ua", "de", "us"))
+    return root / "set"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(states_set, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("run")
+    config = ClassifyTrainConfig(name="tiny-cls", data=[ClassifySource(str(states_set))], samples_per_epoch=256,
+                                 model=ClassifierConfig(widths=(8, 8, 16, 16)),
+                                 loop=LoopConfig(epochs=3, batch_size=32, threads=1, lr=5e-3))
+    fit(ClassifyTask(config), config.loop, run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_run, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("model") / "tiny-cls.onnx"
+    export_checkpoint(tiny_run / "best.pt", out)
+    return out
+
+
+# -- synthetic data ---------------------------------------------------------------------------------------
+def test_generator_writes_every_state_with_its_labels(states_set):
+    records = [r for split in ("train", "val", "test") for r in load_split(states_set, split)]
+    assert len(records) == 160
+    assert {r.state for r in records} == set(STATES)
+    for record in records:
+        assert record.moderated and record.extra["synthetic"]
+        if record.state == "garbage":
+            assert record.region == "unknown" and record.text == "" and record.extra["garbage"]
+            continue
+        if record.region == "unknown":  # a plate covered whole
+            assert record.state == "filled" and record.extra["cover"] == "sheet"
+            continue
+        spec = get_spec(record.region)
+        assert spec.country in ("ua", "de", "us") and record.count_lines == spec.count_lines
+        if record.state == "readable":
+            assert spec.matches(record.text)
+        else:
+            assert record.text == ""
+        if record.state == "filled":
+            assert record.extra["cover"] in ("paint", "tape", "sheet", "mud")
+    garbage = [r for r in records if r.state == "garbage"]
+    assert any(r.extra["garbage"] == "photo" for r in garbage)
+
+
+def test_generator_is_a_function_of_the_seed_whatever_the_jobs(tmp_path):
+    generate_states(12, tmp_path / "a", seed=9, jobs=1, mix=EVEN_MIX)
+    generate_states(12, tmp_path / "b", seed=9, jobs=2, mix=EVEN_MIX)
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.*"))
+    assert files_a == files_b and len(files_a) == 24
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files_a)
+
+
+def test_blank_plates_show_no_characters():
+    from numberplate.synth.fonts import FontBook
+    from numberplate.synth.render import render_plate
+
+    plate = render_plate(get_spec("ua-1995"), "", np.random.default_rng(0), FontBook(), px_per_mm=1.0)
+    assert plate.lines == [""]  # no group separators drawn on a blank plate
+
+
+def test_backgrounds_are_split_by_photo_and_checked(tmp_path):
+    photos = find_photos((_photos(tmp_path / "p", 30),), 0.2, 0.2)
+    assert len(photos) == 30 and {s for _, s in photos} == {"train", "val", "test"}
+    with pytest.raises(InputError, match="background folder not found"):
+        find_photos((tmp_path / "missing",), 0.1, 0.1)
+
+
+def test_cli_synth_classify(tmp_path):
+    out = tmp_path / "cls"
+    assert main(["synth", "classify", "--count", "10", "--out", str(out), "--region", "pl", "--seed", "1",
+                 "--val-fraction", "0.1", "--test-fraction", "0.1"]) == 0
+    assert len(load_split(out, "train")) == 8 and len(load_split(out, "val")) == 1
+
+
+# -- labels and loss ---------------------------------------------------------------------------------------
+def test_region_labels_follow_the_label_kind():
+    labels = RegionLabels(["br", "br-mercosur", "br-red", "dk", "ua-1995", "ua-2004", "unknown"])
+    index = labels.index
+    assert labels.allowed("", "garbage", True) == (index["unknown"],)
+    assert labels.allowed("br-red", "readable", True) == (index["br-red"],)
+    assert labels.allowed("br", "readable", False) == (index["br"], index["br-mercosur"], index["br-red"])
+    assert labels.allowed("ua-2004", "empty", True) == (index["ua-1995"], index["ua-2004"])
+    assert labels.allowed("DK", "readable", False) == (index["dk"],)
+    assert labels.allowed("", "readable", False) == () and labels.allowed("unknown", "filled", True) == ()
+    assert labels.allowed("xx", "readable", False) == ()
+
+
+def test_score_counts_country_labels_and_garbage():
+    labels = RegionLabels(["br", "br-red", "de", "unknown"])
+    predicted = [("br-red", 1, "readable"), ("de", 2, "readable"), ("unknown", 1, "garbage"), ("de", 1, "readable")]
+    truth = [("br", 1, "readable", False), ("de", 1, "readable", True), ("unknown", 1, "garbage", True),
+             ("xx", 1, "readable", False)]
+    result = score(predicted, truth, labels)
+    assert result["region_acc"] == 0.75 and result["region_acc_n"] == 4  # "xx" has no class: wrong
+    assert result["country_acc"] == pytest.approx(2 / 3)
+    assert result["lines_acc"] == pytest.approx(2 / 3) and result["state_acc"] == 1.0
+    assert result["garbage_recall"] == 1.0 and result["plates_as_garbage"] == 0.0
+
+
+def test_region_set_loss_is_the_log_of_the_summed_probability():
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 0.5], [1.0, 2.0, 3.0]], requires_grad=True)
+    allowed = torch.tensor([[True, True, False], [False, False, False], [False, False, True]])
+    loss = region_set_loss(logits, allowed)
+    p = logits.detach().softmax(1)
+    expected = (-torch.log(p[0, 0] + p[0, 1]) - torch.log(p[2, 2])) / 2
+    assert float(loss.detach()) == pytest.approx(float(expected), rel=1e-5)
+    loss.backward()
+    assert torch.isfinite(logits.grad).all() and float(logits.grad[1].abs().sum()) == 0.0
+
+
+# -- model, training, export, inference ------------------------------------------------------------------
+def test_model_output_shapes():
+    model = PlateClassifier(ClassifierConfig(num_regions=7)).eval()
+    region, lines, state = model(torch.rand(2, 3, 48, 96))
+    assert region.shape == (2, 7) and lines.shape == (2, 3) and state.shape == (2, 4)
+    with pytest.raises(ValueError, match="multiples of 16"):
+        PlateClassifier(ClassifierConfig(input_height=50))
+
+
+def test_preprocess_accepts_grey_and_rgba():
+    grey = np.full((30, 70), 128, np.uint8)
+    rgba = np.zeros((30, 70, 4), np.uint8)
+    assert preprocess_crop(grey, 48, 96).shape == (3, 48, 96)
+    assert preprocess_crop(rgba, 48, 96).dtype == np.float32
+
+
+def test_training_learns_classes_from_the_data(tiny_run):
+    config = json.loads((tiny_run / "config.json").read_text())["task"]
+    assert config["regions"][-1] == "unknown" and "ua-2015" in config["regions"] and "us" in config["regions"]
+    assert config["lines"] == [1, 2, 3] and config["states"] == list(STATES)
+    rows = [json.loads(line) for line in (tiny_run / "log.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and rows[-1]["train_loss"] < rows[0]["train_loss"]
+    assert {"val_region_acc", "val_state_acc", "val_lines_acc", "val_score"} <= set(rows[0])
+
+
+def test_init_from_with_other_classes_keeps_the_trunk(tiny_run, states_set):
+    config = ClassifyTrainConfig(data=[ClassifySource(str(states_set))], regions=["de", "ua"],
+                                 init_from=str(tiny_run / "best.pt"), model=ClassifierConfig(widths=(8, 8, 16, 16)))
+    task = ClassifyTask(config)
+    assert task.regions == ["de", "ua", "unknown"]
+    model = task.build_model()
+    trained = torch.load(tiny_run / "best.pt", weights_only=False)["model"]
+    assert torch.equal(model.state_dict()["features.0.0.weight"], trained["features.0.0.weight"])
+    assert model.region.out_features == 3
+
+
+def test_export_card_and_inference(tiny_model, states_set):
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    assert card["task"] == "classify" and card["name"] == "tiny-cls"
+    assert card["classes"]["lines"] == [1, 2, 3] and card["classes"]["state"] == list(STATES)
+    assert card["input"]["height"] == 48 and card["input"]["channels"] == 3 and card["sha256"]
+    classifier = Classifier(tiny_model, threads=1)
+    records = load_split(states_set, "test")[:5]
+    results = classifier.classify_batch([r.image_path for r in records])
+    assert len(results) == 5
+    for result in results:
+        assert result.region in classifier.regions and result.state in STATES and result.lines in (1, 2, 3)
+        assert 0 <= result.region_confidence <= 1 and set(result.to_dict()) >= {"region", "country", "state"}
+    probs = classifier.classify_probs([np.zeros((20, 60, 3), np.uint8)] * 3)
+    assert probs["region"].shape == (3, len(classifier.regions)) and probs["state"].shape == (3, 4)
+    assert np.allclose(probs["lines"].sum(axis=1), 1, atol=1e-5)
+    assert classifier(records[0].image_path) == results[0]
+
+
+def test_eval_classify_prints_confusion_matrices(tiny_model, states_set, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    records = load_split(states_set, "test")
+    picked = [next(r for r in records if r.state == s) for s in STATES] + [r for r in records if r.state == "readable"][1:3]
+    for record in picked:
+        for kind, path in (("ann", record.ann_path), ("img", record.image_path)):
+            (broken / "test" / kind).mkdir(parents=True, exist_ok=True)
+            (broken / "test" / kind / path.name).write_bytes(path.read_bytes())
+    victim = broken / "test" / "img" / picked[0].image_path.name
+    victim.write_bytes(victim.read_bytes()[:100])  # truncated: reported, the run goes on
+    assert main(["eval", "classify", "--data", str(broken), "--model", str(tiny_model), "--threads", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "5 crops" in captured.out and "crops/s" in captured.out
+    assert "state (rows: truth, columns: prediction)" in captured.out and "readable" in captured.out
+    assert victim.name in captured.err and "truncated" in captured.err
+    assert main(["eval", "classify", "--data", str(states_set), "--model", str(tiny_model), "--format", "json",
+                 "--threads", "1"]) == 0
+    result = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert result["crops"] == 32 and set(result["confusion"]) == {"region", "lines", "state"}
+    assert 0 <= result["state_acc"] <= 1
+
+
+def test_corrupt_or_missing_model_gives_a_clear_error(tiny_model, tmp_path):
+    copy = tmp_path / "m.onnx"
+    copy.write_bytes(tiny_model.read_bytes()[:-10] + b"0123456789")
+    copy.with_suffix(".json").write_bytes(tiny_model.with_suffix(".json").read_bytes())
+    with pytest.raises(WeightsError, match="corrupt"):
+        Classifier(copy)
+    with pytest.raises(WeightsError, match="not found"):
+        Classifier(tmp_path / "nothing.onnx")
+    card = json.loads(copy.with_suffix(".json").read_text())
+    card["task"] = "ocr"
+    copy.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match="expected a 'classify' model"):
+        Classifier(copy)
+
+
+# -- the shipped model ------------------------------------------------------------------------------------
+SHIPPED = any(c["name"] == "classifier-plates" for c in list_shipped_models("classify"))
+
+
+@pytest.mark.skipif(not SHIPPED, reason="classifier-plates is not shipped")
+def test_shipped_classifier_knows_plates_from_garbage():
+    from numberplate.synth.augment import capture
+    from numberplate.synth.fonts import FontBook
+    from numberplate.synth.render import render_plate
+    from numberplate.synth.states import _as_plate, _procedural_patch
+
+    fonts, rng = FontBook(), np.random.default_rng(4242)
+    plates, types = [], ("ua-2015", "de", "pl", "us", "br-mercosur", "ru", "fr", "nl")
+    for index, code in enumerate(types):
+        spec = get_spec(code)
+        text = spec.sample_text(random.Random(index))
+        plates.append(capture(render_plate(spec, text, rng, fonts, px_per_mm=1.0), rng, out_height=60))
+    garbage = [capture(_as_plate(_procedural_patch(rng, fonts)[0]), rng) for _ in range(8)]
+    classifier = Classifier(threads=1)
+    plate_results = classifier.classify_batch(plates)
+    garbage_results = classifier.classify_batch(garbage)
+    assert sum(r.state == "readable" for r in plate_results) >= 7, plate_results
+    assert sum(r.country == get_spec(t).country for r, t in zip(plate_results, types)) >= 6, plate_results
+    assert sum(r.state == "garbage" for r in garbage_results) >= 7, garbage_results
+    assert all(r.region == "unknown" for r in garbage_results if r.state == "garbage")
