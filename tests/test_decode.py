@@ -39,3 +39,16 @@ def test_mask_renormalises_over_allowed_classes():
 
 def test_all_blank_is_empty():
     assert ctc_greedy_decode(_probs([0, 0, 0]), ALPHABET) == [("", ())]
+
+
+def test_lines_side_by_side_puts_the_lower_line_right_of_the_upper():
+    from numberplate.stages.recognize import lines_side_by_side
+
+    crop = np.zeros((40, 60, 3), np.uint8)
+    crop[:20] = 50  # upper line area
+    crop[20:] = 200  # lower line area
+    one_line = lines_side_by_side(crop, 2)
+    assert one_line.shape[1] == 120 and one_line.shape[0] < 40
+    assert one_line[:, 5].mean() < 100 and one_line[:, 115].mean() > 150  # upper left, lower right
+    assert lines_side_by_side(crop, 1) is crop
+    assert lines_side_by_side(crop, 3).shape[1] == 180

@@ -2,7 +2,16 @@ import random
 
 import pytest
 
-from numberplate.regions import all_specs, get_spec, list_region_codes, model_family, resolve, to_internal
+from numberplate.regions import (
+    all_specs,
+    country_of,
+    get_spec,
+    list_region_codes,
+    model_family,
+    reading_order,
+    resolve,
+    to_internal,
+)
 
 
 @pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.code)
@@ -48,3 +57,25 @@ def test_resolve_country_or_type_and_families():
 def test_cyrillic_look_alikes_become_latin():
     assert to_internal("АА 1234 ВХ") == "AA1234BX"
     assert to_internal("у123кт-77") == "Y123KT77"
+
+
+def test_canonical_text_undoes_the_visual_line_order():
+    for code, text in (("ua-2015-2", "AA1234BC"), ("ua-2015-3", "KA0007XX"), ("ru-moto", "1234AB77"),
+                       ("de-2", "WBMZ150"), ("ua-2015", "AA1234BC")):
+        spec = get_spec(code)
+        assert spec.canonical_text("".join(spec.visual_lines(text))) == text
+    assert get_spec("ua-2015-2").canonical_text("AABC1234") == "AA1234BC"
+
+
+def test_square_european_plates_break_at_a_group_boundary():
+    assert get_spec("de-2").visual_lines("WBMZ150") == ["WBMZ", "150"]
+    assert get_spec("pl-2").visual_lines("KR2928K") == ["KR", "2928K"]
+    assert get_spec("de-2").count_lines == 2 and get_spec("de-2").country == "de"
+
+
+def test_reading_order_of_labelled_multi_line_texts():
+    assert reading_order("AA1234BC", "ua-2015-2", 2) == "AABC1234"
+    assert reading_order("AA1234BC", "ua", 2) == "AABC1234"  # a country: its two-line type is found
+    assert reading_order("AA1234BC", "ua", 1) == "AA1234BC"
+    assert reading_order("HA1AWG", "xx", 2) == "HA1AWG"  # unknown region: as labelled
+    assert country_of("ua-2015-2") == "ua" and country_of("dk") == "dk" and country_of("me") == "me"
