@@ -1,0 +1,107 @@
+"""numberplate read at scale: --out streaming, --jobs, --resume, CSV, the summary; outputs unchanged."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from numberplate.batch import BatchSummary, completed_images
+from numberplate.cli.main import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "car-ua.jpg"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """6 copies of the example street photo, one photo without plates and one broken file."""
+    root = tmp_path / "photos"
+    (root / "sub").mkdir(parents=True)
+    for index in range(6):
+        shutil.copy(EXAMPLE, root / ("sub" if index % 2 else "") / f"car{index}.jpg")
+    cv2.imwrite(str(root / "blank.png"), np.full((120, 160, 3), 128, np.uint8))
+    (root / "broken.jpg").write_bytes(b"\xff\xd8not really a jpeg")
+    return root
+
+
+def test_single_photo_output_is_unchanged(capsys):
+    assert main(["read", str(EXAMPLE)]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{EXAMPLE}\tAA1234BC\t1.000\tbox=510,521,773,594\n"
+    assert err == ""
+
+
+def test_out_jobs_streams_every_photo_and_summarises(folder, tmp_path, capsys):
+    out = tmp_path / "results.jsonl"
+    assert main(["read", str(folder), "--out", str(out), "--jobs", "2", "--region", "ua"]) == 0
+    _, err = capsys.readouterr()
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(Path(r["image"]).name for r in records) == ["blank.png"] + [f"car{i}.jpg" for i in range(6)]
+    texts = {Path(r["image"]).name: [p["text"] for p in r["plates"]] for r in records}
+    assert texts["blank.png"] == [] and all(texts[f"car{i}.jpg"] == ["AA1234BC"] for i in range(6))
+    assert "broken.jpg: image file is truncated" in err
+    assert "summary: 7 read, 1 failed, 6 plates found" in err and "photos/s" in err
+    # Same records as the one-photo jsonl output (a worker process reads exactly like the CLI).
+    assert main(["read", str(folder / "car0.jpg"), "--format", "jsonl", "--region", "ua"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert next(r for r in records if r["image"] == single["image"]) == single
+
+
+def test_resume_skips_done_photos_and_repairs_a_torn_line(folder, tmp_path, capsys):
+    out = tmp_path / "results.jsonl"
+    assert main(["read", str(folder / "sub"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    first = out.read_text().splitlines()
+    assert len(first) == 3
+    out.write_text("\n".join(first[:2]) + "\n" + first[2][:40])  # stopped while writing the third line
+    assert main(["read", str(folder), "--out", str(out)]) == 2  # an existing file needs --resume
+    assert "--resume" in capsys.readouterr().err
+    assert main(["read", str(folder), "--out", str(out), "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "2 skipped" in err and "summary: 5 read, 1 failed" in err
+    lines = out.read_text().splitlines()
+    images = [json.loads(line)["image"] for line in lines]
+    assert len(images) == len(set(images)) == 7
+    assert lines[:2] == first[:2]
+    # Everything done: nothing is read again and the run succeeds.
+    assert main(["read", str(folder), "--out", str(out), "--resume"]) == 0
+    assert "0 read, 1 failed, 7 skipped" in capsys.readouterr().err
+
+
+def test_csv_out_lists_every_photo_and_resumes(folder, tmp_path, capsys):
+    out = tmp_path / "results.csv"
+    assert main(["read", str(folder / "sub"), str(folder / "blank.png"), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert {Path(r["image"]).name: r["text"] for r in rows} == {"car1.jpg": "AA1234BC", "car3.jpg": "AA1234BC",
+                                                                "car5.jpg": "AA1234BC", "blank.png": ""}
+    assert main(["read", str(folder), "--out", str(out), "--resume"]) == 0
+    assert "4 skipped" in capsys.readouterr().err
+    assert completed_images(out, "csv") == {str(p) for p in folder.rglob("*") if p.is_file() and p.name != "broken.jpg"}
+    assert out.read_text().count("image,plate,text") == 1
+
+
+def test_completed_images_rejects_foreign_files(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"image": "a.jpg", "plates": []}\nnot json\n')
+    with pytest.raises(Exception, match="line 2 is not a result"):
+        completed_images(path, "jsonl")
+    assert completed_images(tmp_path / "missing.jsonl", "jsonl") == set()
+
+
+def test_bad_batch_options_are_clear_errors(folder, tmp_path, capsys):
+    assert main(["read", str(folder), "--resume"]) == 2
+    assert main(["read", str(folder), "--out", str(tmp_path / "r.txt"), "--format", "text"]) == 2
+    assert main(["read", str(folder), "--jobs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--resume continues a results file" in err and "jsonl or csv" in err and "--jobs must be >= 1" in err
+
+
+def test_summary_line():
+    summary = BatchSummary(read=10, failed=1, skipped=2, plates=12, seconds=2.0)
+    assert summary.line() == ("10 read, 1 failed, 2 skipped (already in the results), 12 plates found, 2.0 s, "
+                              "5.0 photos/s")
