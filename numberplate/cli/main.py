@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "synth": ("numberplate.cli.synth", "generate synthetic training data"),
     "data": ("numberplate.cli.data", "check and manage datasets"),
     "models": ("numberplate.cli.models", "list the shipped models and their measured metrics"),
+    "serve": ("numberplate.cli.serve", "serve plate reading over HTTP (needs the [web] extra)"),
 }
 
 
