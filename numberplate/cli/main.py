@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "eval": ("numberplate.cli.evaluate", "measure accuracy and speed on a labelled dataset"),
     "synth": ("numberplate.cli.synth", "generate synthetic training data"),
     "data": ("numberplate.cli.data", "check and manage datasets"),
+    "annotate": ("numberplate.cli.annotate", "moderate OCR crops or draw plate corners in the browser"),
     "models": ("numberplate.cli.models", "list the shipped models and their measured metrics"),
     "serve": ("numberplate.cli.serve", "serve plate reading over HTTP (needs the [web] extra)"),
 }
