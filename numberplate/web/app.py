@@ -303,8 +303,10 @@ def _host_name(header: str) -> str:
 
 
 def _region_choices(nomeroff_names) -> list[str]:
-    """Region codes offered by the page: countries with plate specs, then Nomeroff's region classes."""
+    """Region codes offered by the page: countries with plate specs, their plate types, Nomeroff's classes."""
     from numberplate.regions import all_specs
 
-    countries = sorted({s.country for s in all_specs()})
-    return countries + [n for n in nomeroff_names if n not in countries]
+    specs = all_specs()
+    countries = sorted({s.country for s in specs})
+    types = sorted({s.code for s in specs} - set(countries))
+    return countries + types + [n for n in nomeroff_names if n not in countries and n not in types]

@@ -68,7 +68,7 @@ function updateProgress() {
 function setDirty(value) {
   D.dirty = value;
   D.leaveArmed = false;
-  $("dirty").textContent = value ? "● unsaved changes" : "";
+  $("dirty").textContent = value ? "● unsaved" : "";
 }
 
 // ------------------------------------------------------------------------------------------ drawing

@@ -128,10 +128,11 @@ function fillText(text) {
 function typed() { return $("text").value !== S.prefilled; }
 
 function fillFromItem(item) {
-  setLines(item.lines || 1);
-  setState(item.state || "readable");
-  $("region").value = item.region || "";
   const p = predictionOf(item);
+  const guess = !item.moderated && p ? p : {};  // an unmoderated crop takes the classifier's guesses too
+  setLines(item.moderated || !guess.lines ? item.lines || 1 : guess.lines);
+  setState(item.moderated || !guess.state ? item.state || "readable" : guess.state);
+  $("region").value = item.region || guess.region || "";
   $("m-pred").textContent = p ? `${p.text || "(nothing)"}${p.confidence != null ? " · " + p.confidence.toFixed(2) : ""}` +
     (p.engine ? ` · ${p.engine}` : "") : "–";
   $("m-moderated").textContent = item.error ? `broken annotation: ${item.error}` :
@@ -208,8 +209,10 @@ async function save() {
       S.saves.push(performance.now());
       updateRow(id);
       updateProgress();
-      showMessage(`Saved ${item.name}: ${r.data.text || "(" + r.data.state + ")"}`, "info");
-      move(1);
+      const last = S.pos + 1 >= S.view.length;
+      if (!last) show(S.pos + 1);
+      showMessage(`Saved ${item.name}: ${r.data.text || "(" + r.data.state + ")"}.` +
+                  (last ? " That was the last item in this view." : ""), "info");
     } else if (r.status === 409) {
       const current = r.data.current;
       setItem(current);
@@ -278,8 +281,13 @@ function onKey(event) {
   if (event.key === "Escape") {
     event.preventDefault();
     const item = S.byId.get(S.view[S.pos]);
-    if (item) { fillFromItem(item); S.conflict = false; showMessage(S.conflict ? "" : "Back to the saved label.", "info"); }
+    if (item) {
+      fillFromItem(item);
+      showMessage(S.conflict ? "Took the label saved elsewhere." : "Back to the saved label.", "info");
+      S.conflict = false;
+    }
     $("text").focus();
+    $("text").select();  // as on every new item: typing replaces the field
     return;
   }
   const undoKey = (event.altKey && event.code === "KeyZ") || (event.ctrlKey && event.code === "KeyZ" && !typed());
