@@ -128,6 +128,26 @@ def test_moderate_three_crops_by_keyboard_alone(browser, tmp_path):
         assert not page.errors
 
 
+def test_a_crop_without_a_stored_reading_is_read_live(browser, tmp_path):
+    root = tmp_path / "crops"
+    (item,) = make_demo_ocr(root, count=1)
+    path = root / "train" / "ann" / f"{item.name}.json"
+    stored = json.loads(path.read_text())
+    del stored["predicted"]
+    path.write_text(json.dumps(stored))
+    with serve(root) as url:
+        page = open_page(browser, url)
+        page.wait_for_function("document.getElementById('text').value !== ''")  # the model's live reading
+        live = page.input_value("#text")
+        page.keyboard.press("Alt+L")  # lines 1 -> 2
+        page.keyboard.type(item.truth)  # replaces the pre-fill, never appends to it
+        page.keyboard.press("Enter")
+        wait_saved(page, item.name)
+    saved = ann(root, item.name)
+    assert saved["description"] == item.truth and saved["count_lines"] == 2
+    assert saved["predicted"]["text"] == live and saved["predicted"]["engine"] == "numberplate"
+
+
 def test_keyboard_throughput(browser, tmp_path, capsys):
     """Time per crop with the keyboard alone, waiting on nothing but the page itself."""
     root = tmp_path / "crops"

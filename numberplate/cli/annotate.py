@@ -23,7 +23,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true", help="browse only: every save answers 403")
     parser.add_argument("--user", help="name written as moderatedBy (default: your login name)")
     parser.add_argument("--engine", choices=("numberplate", "tesseract", "none"), default="numberplate",
-                        help="reads crops that have no stored reading (default numberplate; see data prelabel)")
+                        help="reads crops that have no stored reading (default numberplate; see data prelabel); "
+                             "none loads no model at all (no live readings, no detector pre-annotation)")
     parser.add_argument("--region", help="read crops as this region (default: the classifier decides)")
     parser.add_argument("--max-request-mb", type=float, default=1.0,
                         help="largest request body accepted, in MiB (default 1)")

@@ -276,6 +276,8 @@ def create_app(config: AnnotateConfig):
     def via_detect(item_id: str, body: Annotated[dict | None, Body()] = None):
         from numberplate.web.store import plate_to_json
 
+        if config.engine == "none":
+            raise InputError(None, "the detector is off on this server (--engine none)")
         photo = via().photo(item_id)
         reader = engines.get("detector")
         with engines.lock:

@@ -123,6 +123,7 @@ function fillText(text) {
   const field = $("text");
   field.value = text || "";
   S.prefilled = field.value;
+  if (document.activeElement === field) field.select();  // a pre-fill is replaced by typing, never appended to
 }
 
 function typed() { return $("text").value !== S.prefilled; }
@@ -302,6 +303,8 @@ function onKey(event) {
     return;
   }
   if (digit && Number(digit[1]) <= 3) { event.preventDefault(); setLines(Number(digit[1])); return; }
+  // Alt+L cycles the lines too: some browsers keep Alt+digit for switching tabs.
+  if (event.code === "KeyL") { event.preventDefault(); setLines((S.lines % 3) + 1); return; }
   const state = Object.keys(STATE_KEYS).find((s) => event.code === `Key${STATE_KEYS[s]}`);
   if (state) {
     event.preventDefault();
