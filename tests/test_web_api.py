@@ -172,6 +172,14 @@ def test_size_host_origin_and_content_type_limits(ocr_set):
     item = client.get(f"/api/ocr/items/{items[0].id}").json()
     big = {"revision": item["revision"], "text": "AB1", "lines": 1, "state": "readable", "pad": "x" * 5000}
     assert client.put(f"/api/ocr/items/{items[0].id}", json=big).status_code == 413
+
+    def chunks():  # no Content-Length: counted as it streams
+        yield b'{"revision": "x", "pad": "'
+        yield from (b"x" * 500 for _ in range(10))
+        yield b'"}'
+
+    streamed = client.put(f"/api/ocr/items/{items[0].id}", content=chunks(), headers=JSON)
+    assert streamed.status_code == 413
     assert client.get("/api/info", headers={"host": "evil.example"}).status_code == 400
     ok = {"revision": item["revision"], "text": "AB1", "lines": 1, "state": "readable"}
     r = client.put(f"/api/ocr/items/{items[0].id}", json=ok, headers={"origin": "http://evil.example"})

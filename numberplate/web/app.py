@@ -78,7 +78,11 @@ def _detector():
 
 
 class _BodyLimit:
-    """ASGI middleware: HTTP 413 for bodies over ``limit`` bytes, declared or streamed."""
+    """ASGI middleware: HTTP 413 for bodies over ``limit`` bytes, declared or streamed.
+
+    The body is read here first (it is small by definition) and replayed to the app, so an oversized
+    chunked body is refused before any handler sees a byte of it.
+    """
 
     def __init__(self, app, limit: int):
         self.app, self.limit = app, limit
@@ -90,25 +94,22 @@ class _BodyLimit:
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             return await _plain(send, 413, f"request body over {self.limit} bytes")
-        seen = 0
-
-        async def limited():
-            nonlocal seen
+        messages, seen = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge()
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                return await _plain(send, 413, f"request body over {self.limit} bytes")
+            if not message.get("more_body"):
+                break
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _plain(send, 413, f"request body over {self.limit} bytes")
+        async def replay():
+            return messages.pop(0) if messages else await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _plain(send, status: int, text: str) -> None:
