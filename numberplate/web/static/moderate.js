@@ -51,7 +51,7 @@ function computeView() {
     return true;
   });
   const sort = $("sort").value;
-  const byName = (a, b) => (a.split + "/" + a.name).localeCompare(b.split + "/" + b.name);
+  const byName = (a, b) => (a.split + "/" + a.name).localeCompare(b.split + "/" + b.name, undefined, { numeric: true });
   // Unknown confidence counts as doubtful: nobody has looked at it yet.
   const doubt = (a, b) => { const ca = conf(a) ?? -1, cb = conf(b) ?? -1; return ca - cb || byName(a, b); };
   const todoFirst = (cmp) => (a, b) => (a.moderated - b.moderated) || cmp(a, b);
