@@ -147,7 +147,7 @@ def run(args) -> int:
                                 ocr_model=args.ocr_model, threshold=args.threshold, max_side=args.max_side,
                                 threads=args.threads)
         local_reader = None
-        if args.engine == "local" and ((args.jobs or 1) == 1 or todo_videos):
+        if args.engine == "local" and (args.jobs or 1) == 1:
             local_reader = options.build()  # built once here: bad models or regions fail before any work
         progress = Progress(len(todo) + len(todo_videos), not args.no_progress)
         if args.engine == "ray":
@@ -159,8 +159,10 @@ def run(args) -> int:
         summary.skipped = skipped
         summary.failed += len(errors)
         started = time.perf_counter()
+        if todo_videos and local_reader is None:
+            local_reader = options.build()  # videos are read here, frame after frame, whatever the engine
         for path in todo_videos:
-            _read_one_video(args, local_reader or options.build(), path, writer, summary, progress)
+            _read_one_video(args, local_reader, path, writer, summary, progress)
         summary.seconds += time.perf_counter() - started
         progress.close()
     finally:
