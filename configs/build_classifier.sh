@@ -13,7 +13,7 @@ D=../shared/data
 if has synth; then
   # Garbage crops are cut from photos without plates (negatives); never from evaluation sets.
   rm -rf work/synth/classify
-  numberplate synth classify --count 40000 --out work/synth/classify --backgrounds "$D/negatives" \
+  numberplate synth classify --count 60000 --out work/synth/classify --backgrounds "$D/negatives" \
     --fonts "$FONTS" --jobs "$JOBS" --seed 21
 fi
 

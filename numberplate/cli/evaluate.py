@@ -53,7 +53,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         "classify", help="evaluate the plate classifier (type, lines, state) on Nomeroff-layout crops",
         description="Accuracy per head, country accuracy (plate types mapped to their country) and a confusion "
                     "matrix per head. A crop labelled with a country counts as right when the predicted type "
-                    "belongs to it; filled and empty plates are judged on their country.",
+                    "belongs to it; the region is judged on readable plates and garbage (region 'unknown').",
         epilog="Example: numberplate eval classify --data ../shared/data/ocr/eu-crops --split test")
     classify.add_argument("--data", nargs="+", required=True, metavar="DIR", help="dataset folders")
     classify.add_argument("--split", default="test", help="split to evaluate (train, val, test; default test)")
@@ -165,18 +165,19 @@ def evaluate_classify(classifier, records) -> dict:
         region = (region or "").lower()
         if state == "garbage":
             pairs["region"].append((UNKNOWN, pred.region))
-        elif region not in ("", UNKNOWN):
+        elif state == "readable" and region not in ("", UNKNOWN):
             # Shown at the label's level: a country label is matched by any type of that country.
-            if exact and state == "readable":
+            if exact:
                 pairs["region"].append((region, pred.region))
             else:
                 shown = pred.region if pred.region == UNKNOWN else country_of(pred.region)
-                pairs["region"].append((country_of(region), shown))
+                pairs["region"].append((region, shown))
         if lines_target(count_lines, state) >= 0:
             pairs["lines"].append((str(count_lines), str(pred.lines)))
         pairs["state"].append((state, pred.state))
         allowed = labels.allowed(region, state, exact)
-        wrong_region = (state == "garbage" or region not in ("", UNKNOWN)) and labels.index.get(pred.region) not in allowed
+        judged = state == "garbage" or (state == "readable" and region not in ("", UNKNOWN))
+        wrong_region = judged and labels.index.get(pred.region) not in allowed
         if wrong_region or pred.state != state:
             errors.append((str(record.image_path), f"{region or '-'}/{state}", f"{pred.region}/{pred.state}"))
     return {"crops": len(kept), **{k: v for k, v in metrics.items() if not k.endswith("_n")},

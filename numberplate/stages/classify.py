@@ -61,9 +61,10 @@ class RegionLabels:
     * a readable synthetic crop names its exact plate type (``ua-2004``);
     * a real crop names a country (``br``): any type of that country is right (``br``, ``br-red``,
       ``br-mercosur``), so country labels teach the country without mislabelling its types;
-    * a filled or empty plate shows no text, so only its country can be told (``ua-2004`` and
-      ``ua-1995`` look the same when blank);
-    * no region label (``""`` or ``unknown`` on a plate) teaches nothing about the region.
+    * a filled or empty plate teaches nothing about the region: blank plates of many types look the same
+      (``ua-2004`` and ``ua-1995``; EU plates differ only in their band's letters), and the reader skips
+      such plates anyway;
+    * no region label (``""`` or ``unknown`` on a plate) teaches nothing about the region either.
     """
 
     def __init__(self, classes: Sequence[str]):
@@ -90,9 +91,9 @@ class RegionLabels:
         if state == "garbage":
             return (self.index[UNKNOWN],) if UNKNOWN in self.index else ()
         region = (region or "").lower()
-        if region in ("", UNKNOWN):
+        if state != "readable" or region in ("", UNKNOWN):
             return ()
-        if exact and state == "readable":
+        if exact:
             return (self.index[region],) if region in self.index else ()
         return self.by_country.get(country_of(region), ())
 
@@ -117,10 +118,11 @@ def score(predicted: Sequence[tuple[str, int, str]], truth: Sequence[tuple[str, 
         labels: the classifier's region classes.
 
     Returns:
-        ``region_acc`` (the predicted class is one the label allows; a label the classifier has no class
-        for counts as wrong), ``country_acc`` (plates only: same country), ``lines_acc`` (readable plates),
-        ``state_acc``, and for sets with garbage ``garbage_recall``; each with ``<key>_n``, the crops it
-        counts. Keys without crops are left out.
+        ``region_acc`` (readable plates and garbage: the predicted class is one the label allows; a label
+        the classifier has no class for counts as wrong), ``country_acc`` (readable plates: same country),
+        ``lines_acc`` (readable plates), ``state_acc``, and for sets with garbage ``garbage_recall``, for
+        sets with plates ``plates_as_garbage``; each with ``<key>_n``, the crops it counts. Keys without
+        crops are left out.
     """
     from numberplate.regions import country_of
 
@@ -133,11 +135,11 @@ def score(predicted: Sequence[tuple[str, int, str]], truth: Sequence[tuple[str, 
 
     for (p_region, p_lines, p_state), (t_region, t_lines, t_state, exact) in zip(predicted, truth, strict=True):
         t_region = (t_region or "").lower()
-        informative = t_state == "garbage" or t_region not in ("", UNKNOWN)
-        if informative:
+        labelled = t_state == "readable" and t_region not in ("", UNKNOWN)
+        if labelled or t_state == "garbage":
             allowed = labels.allowed(t_region, t_state, exact)
             add("region_acc", p_region in labels.index and labels.index[p_region] in allowed)
-        if t_state != "garbage" and t_region not in ("", UNKNOWN):
+        if labelled:
             add("country_acc", p_region != UNKNOWN and country_of(p_region) == country_of(t_region))
         if lines_target(t_lines, t_state) >= 0:
             add("lines_acc", p_lines == t_lines)

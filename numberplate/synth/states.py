@@ -29,7 +29,7 @@ from numberplate.errors import InputError
 
 #: Default share of each state in a generated set.
 STATE_MIX = (("readable", 0.5), ("filled", 0.16), ("empty", 0.14), ("garbage", 0.2))
-#: Region label of crops that show no plate (and of plates covered whole).
+#: Region label of crops that show no plate.
 UNKNOWN = "unknown"
 #: Share of garbage taken from background photos when some are given (the rest is procedural).
 PHOTO_GARBAGE = 0.65
@@ -100,28 +100,28 @@ def _noise(h: int, w: int, rng: np.random.Generator, cells: int = 8) -> np.ndarr
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC).clip(0, 1)
 
 
-def _cover_colour(rng: np.random.Generator) -> np.ndarray:
-    # Not the plate's own colour: a plate painted in its background colour is an empty plate to anyone.
-    choices = ((20, 20, 22), (235, 235, 230), (140, 140, 145), (200, 40, 40), (30, 60, 140), (190, 175, 140),
-               (60, 110, 60))
+def _cover_colour(rng: np.random.Generator, plate_colour: np.ndarray) -> np.ndarray:
+    # Never close to the plate's own colour: a plate painted or taped in its background colour is, to
+    # anyone looking, an empty plate.
+    choices = [c for c in ((20, 20, 22), (235, 235, 230), (140, 140, 145), (200, 40, 40), (30, 60, 140),
+                           (190, 175, 140), (60, 110, 60), (230, 200, 40))
+               if np.abs(np.array(c, np.float32) - plate_colour).sum() > 150]
     base = np.array(choices[int(rng.integers(len(choices)))], np.float32)
     return np.clip(base + rng.normal(0, 12, 3), 0, 255)
 
 
-def cover_text(image: np.ndarray, spec, rng: np.random.Generator) -> tuple[np.ndarray, str, bool]:
-    """Hide the characters of a rendered plate.
+def cover_text(image: np.ndarray, spec, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """Hide the characters of a rendered plate; the band and the plate's edges stay in sight.
 
     Returns:
-        The covered image, the kind of cover (``paint``, ``tape``, ``sheet``, ``mud``) and whether the
-        whole plate is hidden (then not even its country shows).
+        The covered image and the kind of cover (``paint``, ``tape``, ``sheet``, ``mud``).
     """
     h, w = image.shape[:2]
     x0, y0, x1, y1 = _text_box(spec, image.shape)
     out = image.astype(np.float32)
     alpha = np.zeros((h, w), np.float32)
     kind = ("paint", "tape", "sheet", "mud")[int(rng.choice(4, p=(0.3, 0.2, 0.25, 0.25)))]
-    whole = False
-    colour = _cover_colour(rng)
+    colour = _cover_colour(rng, np.median(image[y0:y1, x0:x1].reshape(-1, 3), axis=0).astype(np.float32))
     if kind == "paint":
         # Brush strokes along the plate: a rough-edged band over the text, sometimes beyond it.
         mx = int(w * rng.uniform(0.0, 0.04))
@@ -143,10 +143,12 @@ def cover_text(image: np.ndarray, spec, rng: np.random.Generator) -> tuple[np.nd
             cv2.fillPoly(alpha, [np.round(quad).astype(np.int32)], 1.0)
         sheen = _noise(h, w, rng, 6)[:, :, None]
         layer = colour[None, None, :] * (0.85 + 0.3 * sheen)
+        for k in range(1, count):  # the strips' overlapping edges
+            y = int(y0 + k * step)
+            cv2.line(layer, (x0, y), (x1, y), (colour * 0.7).tolist(), max(1, h // 40))
         alpha *= rng.uniform(0.9, 1.0)
     elif kind == "sheet":
-        whole = rng.random() < 0.3
-        bx0, by0, bx1, by1 = (0, 0, w, h) if whole else (x0, y0, x1, y1)
+        bx0, by0, bx1, by1 = x0, y0, x1, y1
         jitter = rng.uniform(-0.03, 0.06, (4, 2)) * np.array([w, h])
         quad = np.array([[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]], np.float32) + jitter * [[-1, -1], [1, -1],
                                                                                                [1, 1], [-1, 1]]
@@ -167,7 +169,7 @@ def cover_text(image: np.ndarray, spec, rng: np.random.Generator) -> tuple[np.nd
         layer = colour[None, None, :] * (0.75 + 0.5 * _noise(h, w, rng, 16))[:, :, None]
     alpha = alpha[:, :, None]
     out = out * (1 - alpha) + layer * alpha
-    return np.clip(out, 0, 255).astype(np.uint8), kind, whole
+    return np.clip(out, 0, 255).astype(np.uint8), kind
 
 
 # -- garbage: things that are not plates ---------------------------------------------------------------------
@@ -320,11 +322,9 @@ def _generate_range(job: _Job) -> int:
                 text = plate_text
                 extra["visual_lines"] = plate.lines
             elif state == "filled":
-                image, kind, whole = cover_text(plate.image, spec, rng)
+                image, kind = cover_text(plate.image, spec, rng)
                 plate = RenderedPlate(image, plate.mask, plate.corners, plate.lines)
                 extra["cover"] = kind
-                if whole:
-                    region = UNKNOWN  # a plate hidden whole: not even its country shows
             crop = capture(plate, rng)
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
         record = OcrRecord(name=f"{state}-{label}-{index:07d}", image_path=Path(), text=text, region=region,

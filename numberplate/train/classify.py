@@ -48,12 +48,15 @@ class ClassifySource:
         name: short name used in logs and metrics (default: the folder name).
         balance: 0 draws the source's crops uniformly; 1 draws every region label equally often (a
             country with 1 crop as often as one with 30); values between soften the counts.
+        augment: chance that a crop of this source is augmented (synthetic crops already went through
+            camera effects; a few hundred real crops need all the variety they can get).
     """
 
     path: str
     weight: float = 1.0
     name: str = ""
     balance: float = 0.0
+    augment: float = 1.0
 
 
 @dataclass
@@ -258,7 +261,8 @@ class ClassifyTask:
             "states": list(STATES),
             "model": asdict(self.config.model),
             "recipe": asdict(self.config),
-            "data": {s.name: {"path": s.path, "weight": s.weight, "balance": s.balance, "train": len(t)}
+            "data": {s.name: {"path": s.path, "weight": s.weight, "balance": s.balance, "augment": s.augment,
+                              "train": len(t)}
                      for s, t in zip(self.sources, self.train_sets)},
         }
 
@@ -287,14 +291,29 @@ class ClassifyTask:
         picks = [(i, int(j)) for i, n in enumerate(counts) if n
                  for j in rng.choice(len(self.train_sets[i]), size=n, p=self.sample_p[i])]
         order = rng.permutation(len(picks))
-        for start in range(0, len(order) - batch_size + 1, batch_size):
-            batch = [picks[k] for k in order[start:start + batch_size]]
-            images = np.stack([augment_crop(self.train_sets[i].images[j], rng, self.config.augment) for i, j in batch])
-            allowed = np.stack([self.train_sets[i].allowed[j] for i, j in batch])
-            lines = np.array([self.train_sets[i].lines[j] for i, j in batch], np.int64)
-            states = np.array([self.train_sets[i].states[j] for i, j in batch], np.int64)
-            yield (torch.from_numpy(to_input(images)), torch.from_numpy(allowed), torch.from_numpy(lines),
-                   torch.from_numpy(states))
+        batches = [[picks[k] for k in order[start:start + batch_size]]
+                   for start in range(0, len(order) - batch_size + 1, batch_size)]
+        seeds = rng.integers(0, 1 << 62, len(batches))
+        # The next batch is augmented in a thread while the model trains on this one (cv2 and NumPy release
+        # the GIL); each batch has its own seed, so the stream does not depend on the timing.
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(self._make_batch, batches[0], int(seeds[0])) if batches else None
+            for index in range(len(batches)):
+                batch = pending.result()
+                if index + 1 < len(batches):
+                    pending = pool.submit(self._make_batch, batches[index + 1], int(seeds[index + 1]))
+                yield batch
+
+    def _make_batch(self, batch: list[tuple[int, int]], seed: int):
+        rng = np.random.default_rng(seed)
+        images = np.stack([augment_crop(self.train_sets[i].images[j], rng, self.config.augment)
+                           if rng.random() < self.sources[i].augment else self.train_sets[i].images[j]
+                           for i, j in batch])
+        allowed = np.stack([self.train_sets[i].allowed[j] for i, j in batch])
+        lines = np.array([self.train_sets[i].lines[j] for i, j in batch], np.int64)
+        states = np.array([self.train_sets[i].states[j] for i, j in batch], np.int64)
+        return (torch.from_numpy(to_input(images)), torch.from_numpy(allowed), torch.from_numpy(lines),
+                torch.from_numpy(states))
 
     def loss(self, model: nn.Module, batch, device: torch.device) -> torch.Tensor:
         images, allowed, lines, states = batch
