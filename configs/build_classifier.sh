@@ -23,8 +23,9 @@ if has train; then
 fi
 
 if has export; then
+  # The card records the run's validation and test metrics (result.json).
   numberplate export work/runs/classifier-plates/best.pt --out numberplate/weights/classifier-plates.onnx \
-    --name classifier-plates
+    --name classifier-plates --metrics work/runs/classifier-plates/result.json
 fi
 
 if has eval; then

@@ -223,7 +223,8 @@ class ClassifyTask:
             for split in by_split:
                 records = by_split[split][index]
                 data = load_set(records, source.name, self.labels, config.model, load_threads)
-                lost = [r for r, a in zip(data.regions, data.allowed) if not a.any() and r not in ("", UNKNOWN)]
+                lost = [r for r, a, s in zip(data.regions, data.allowed, data.states)
+                        if not a.any() and STATES[s] == "readable" and r.lower() not in ("", UNKNOWN)]
                 unlabelled.update(f"{source.name}/{split}: {r}" for r in lost)
                 if split == "train":
                     self.train_sets.append(data)
