@@ -55,7 +55,8 @@ class Reader:
             (Build the recognizers lazily: a photo of UA plates never loads the KZ model.)
         routes: the routing table (see :mod:`numberplate.stages.routing`).
         threshold: minimum detection score.
-        min_region_confidence: below this classifier confidence a plate's region counts as unknown.
+        min_region_confidence: below this classifier confidence in its country a plate's region counts as
+            unknown (read by the universal model, no format fit).
         max_side: detector input size (longer side in pixels); None = the model card's.
         threads: ONNX Runtime threads per model (None = all cores).
     """
@@ -121,8 +122,11 @@ class Reader:
             return None
         lines = plate_class.lines if plate_class is not None else 1
         country = self.region
-        if country is None and plate_class is not None and plate_class.region_confidence >= self.min_region_confidence:
-            country = plate_class.country
+        if country is None and plate_class is not None:
+            confidence = (plate_class.region_confidence if plate_class.country_confidence is None
+                          else plate_class.country_confidence)
+            if confidence >= self.min_region_confidence:
+                country = plate_class.country
         if country is not None and country not in known_countries():
             country = None  # a class learned from data only: no spec to fit, read it unrestricted
         return country, lines

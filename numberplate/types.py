@@ -63,6 +63,8 @@ class PlateClass:
         state: ``readable``, ``filled`` (painted over or covered), ``empty`` (blank) or ``garbage``
             (not a plate).
         state_confidence: probability of ``state``.
+        country_confidence: probability of the plate's country, summed over its types (``ua-2015`` and
+            ``ua-2004`` both count for ``ua``); None when the classifier does not give it.
     """
 
     region: str
@@ -71,6 +73,7 @@ class PlateClass:
     lines_confidence: float
     state: str
     state_confidence: float
+    country_confidence: float | None = None
 
     @property
     def country(self) -> str | None:
@@ -82,7 +85,9 @@ class PlateClass:
         return country_of(self.region)
 
     def to_dict(self) -> dict:
+        country_confidence = self.region_confidence if self.country_confidence is None else self.country_confidence
         return {"region": self.region, "country": self.country, "region_confidence": round(self.region_confidence, 4),
+                "country_confidence": round(country_confidence, 4),
                 "lines": self.lines, "lines_confidence": round(self.lines_confidence, 4),
                 "state": self.state, "state_confidence": round(self.state_confidence, 4)}
 
@@ -156,6 +161,7 @@ class Plate:
                 "classified_region": classified["region"],
                 "classified_country": classified["country"],
                 "region_confidence": classified["region_confidence"],
+                "country_confidence": classified["country_confidence"],
                 "lines": classified["lines"],
                 "lines_confidence": classified["lines_confidence"],
                 "state": classified["state"],

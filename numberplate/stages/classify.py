@@ -201,12 +201,18 @@ class Classifier:
 
     def classify_batch(self, crops: Sequence[np.ndarray | str | Path]) -> list[PlateClass]:
         """Classify many crops (RGB arrays or file paths), batched through the model."""
+        from numberplate.regions import country_of
+
         probs = self.classify_probs(crops)
+        # A country's types share its probability (br, br-red, br-mercosur are all "br").
+        countries = [None if r == UNKNOWN else country_of(r) for r in self.regions]
         out = []
         for region_p, lines_p, state_p in zip(probs["region"], probs["lines"], probs["state"]):
             r, n, s = int(region_p.argmax()), int(lines_p.argmax()), int(state_p.argmax())
+            country_p = float(sum(p for p, c in zip(region_p, countries) if c is not None and c == countries[r]))
             out.append(PlateClass(self.regions[r], float(region_p[r]), self.lines[n], float(lines_p[n]),
-                                  self.states[s], float(state_p[s])))
+                                  self.states[s], float(state_p[s]),
+                                  country_p if countries[r] is not None else float(region_p[r])))
         return out
 
     def __call__(self, crop: np.ndarray | str | Path) -> PlateClass:
