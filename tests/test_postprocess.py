@@ -84,3 +84,14 @@ def test_confident_reading_outside_every_format_is_kept():
 def test_too_short_for_a_template_gives_no_fit():
     probs = _frames([{"A": .99}])[:1]  # one frame cannot hold 7 characters
     assert FormatCorrector(resolve("br"), ALPHABET).best_fit(probs) is None
+
+
+def test_a_reading_that_already_fits_is_taken_without_search_and_agrees_with_it():
+    chars = [{"A": .9}, {"B": .9}, {"C": .9}, {"0": .6, "O": .35}, {"1": .9}, {"2": .9}, {"3": .9}]
+    probs = _frames(chars)
+    text, confs = ctc_greedy_decode(probs[None], ALPHABET)[0]
+    corrector = FormatCorrector(resolve("br"), ALPHABET)
+    quick, accepted = corrector.correct(probs, read=(text, confs))
+    searched = corrector.best_fit(probs)
+    assert accepted and quick.text == searched.text == "ABC0123"
+    assert quick.log_prob == pytest.approx(searched.log_prob)

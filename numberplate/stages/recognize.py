@@ -230,7 +230,7 @@ class Recognizer:
         """The reading of one crop, fitted to the region's formats when there is a region."""
         format_valid = plate_type = raw_text = None
         if ocr.corrector is not None:
-            fit, accepted = ocr.corrector.correct(probs, lines)
+            fit, accepted = ocr.corrector.correct(probs, lines, (text, confs))
             format_valid = accepted
             if accepted:
                 plate_type = fit.spec.code
