@@ -45,6 +45,7 @@ class ReaderOptions:
 
     region: str | None = None
     use_classifier: bool = True
+    classifier: str | None = None
     detector: str | None = None
     ocr_model: str | None = None
     threshold: float = 0.35
@@ -56,7 +57,8 @@ class ReaderOptions:
         from numberplate.stages.detect import DEFAULT_DETECTOR
 
         return Reader(region=self.region, detector_model=self.detector or DEFAULT_DETECTOR, ocr_model=self.ocr_model,
-                      use_classifier=self.use_classifier, threshold=self.threshold, max_side=self.max_side,
+                      use_classifier=self.use_classifier, classifier_model=self.classifier,
+                      threshold=self.threshold, max_side=self.max_side,
                       threads=self.threads or threads)
 
 

@@ -51,6 +51,7 @@ class Reader:
             (when ``use_classifier``).
         use_classifier: run the classifier (when a classifier model is shipped or given).
         detector_model: shipped name or ``.onnx`` path of the detector (when ``detector`` is None).
+        classifier_model: shipped name or ``.onnx`` path of the classifier (when ``classifier`` is None).
         ocr_model: one shipped name or ``.onnx`` path for every plate, overriding the routing table.
             (Build the recognizers lazily: a photo of UA plates never loads the KZ model.)
         routes: the routing table (see :mod:`numberplate.stages.routing`).
@@ -63,7 +64,8 @@ class Reader:
 
     def __init__(self, region: str | None = None, detector: Detector | None = None,
                  recognizer: Recognizer | None = None, classifier=None, use_classifier: bool = True,
-                 detector_model: str | Path = DEFAULT_DETECTOR, ocr_model: str | Path | None = None,
+                 detector_model: str | Path = DEFAULT_DETECTOR, classifier_model: str | Path | None = None,
+                 ocr_model: str | Path | None = None,
                  routes: Sequence[Route] = DEFAULT_ROUTES, threshold: float = 0.35,
                  min_region_confidence: float = 0.5, max_side: int | None = None, threads: int | None = None):
         self.region = region.lower() if region else None
@@ -76,10 +78,10 @@ class Reader:
                 raise NumberplateError(str(exc.args[0])) from None
         self.detector = detector or Detector(str(detector_model), threshold, max_side, threads)
         self.classifier = classifier
-        if self.classifier is None and use_classifier and list_shipped_models("classify"):
-            from numberplate.stages.classify import Classifier
+        if self.classifier is None and use_classifier and (classifier_model or list_shipped_models("classify")):
+            from numberplate.stages.classify import DEFAULT_CLASSIFIER, Classifier
 
-            self.classifier = Classifier(threads=threads)
+            self.classifier = Classifier(classifier_model or DEFAULT_CLASSIFIER, threads=threads)
         if not use_classifier:
             self.classifier = None
         self.ocr_model = ocr_model

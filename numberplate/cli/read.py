@@ -37,6 +37,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
                         "model's, 640); larger finds smaller plates, slower")
     parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
+    parser.add_argument("--classifier", default=None, help="classifier: shipped name or .onnx path")
     parser.add_argument("--ocr-model", default=None, help="recognizer: shipped name or .onnx path")
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads per reader (default: all cores, "
                         "divided among --jobs)")
@@ -143,9 +144,9 @@ def run(args) -> int:
         todo = [p for p in images if str(p) not in done]
         todo_videos = [p for p in videos if str(p) not in done]
         skipped = len(paths) - len(todo) - len(todo_videos)
-        options = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, detector=args.detector,
-                                ocr_model=args.ocr_model, threshold=args.threshold, max_side=args.max_side,
-                                threads=args.threads)
+        options = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, classifier=args.classifier,
+                                detector=args.detector, ocr_model=args.ocr_model, threshold=args.threshold,
+                                max_side=args.max_side, threads=args.threads)
         local_reader = None
         if args.engine == "local" and (args.jobs or 1) == 1:
             local_reader = options.build()  # built once here: bad models or regions fail before any work
