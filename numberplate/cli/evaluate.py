@@ -99,14 +99,14 @@ def evaluate_ocr(recognizer, records) -> dict:
     }
 
 
-def run_ocr(args) -> int:
+def _datasets(roots, split: str, keep, what: str):
+    """Yield ``(root, records)`` per dataset folder, reporting on stderr a folder that is not a dataset,
+    files that cannot be read and a split with nothing to evaluate; the last item is the exit status."""
     from numberplate.data.nomeroff import load_split, split_dirs
     from numberplate.errors import InputError
-    from numberplate.stages.recognize import Recognizer
 
-    recognizer = Recognizer(region=args.region, model=args.model, threads=args.threads)
     status = 0
-    for root in args.data:
+    for root in roots:
         try:
             split_dirs(root)
         except InputError as exc:
@@ -114,14 +114,27 @@ def run_ocr(args) -> int:
             status = 2
             continue
         errors: list[InputError] = []
-        records = [r for r in load_split(root, args.split, errors)
-                   if r.text and r.state == "readable" and r.count_lines <= args.max_lines]
+        records = [r for r in load_split(root, split, errors) if keep(r)]
         for error in errors:
             print(f"error: {error}", file=sys.stderr)
         if not records:
-            print(f"error: {root}: no labelled plates in split {args.split!r}", file=sys.stderr)
+            print(f"error: {root}: no {what} in split {split!r}", file=sys.stderr)
             status = 2
             continue
+        yield root, records
+    yield None, status
+
+
+def run_ocr(args) -> int:
+    from numberplate.stages.recognize import Recognizer
+
+    recognizer = Recognizer(region=args.region, model=args.model, threads=args.threads)
+    status = 0
+    for root, records in _datasets(args.data, args.split, lambda r: r.text and r.state == "readable"
+                                   and r.count_lines <= args.max_lines, "labelled plates"):
+        if root is None:
+            status = max(status, records)
+            break
         result = evaluate_ocr(recognizer, records)
         for problem in result["unreadable"]:
             print(f"error: {problem}", file=sys.stderr)
@@ -225,27 +238,14 @@ def format_confusion(title: str, pairs: list[tuple[str, str]], limit: int = 12) 
 
 
 def run_classify(args) -> int:
-    from numberplate.data.nomeroff import load_split, split_dirs
-    from numberplate.errors import InputError
     from numberplate.stages.classify import DEFAULT_CLASSIFIER, Classifier
 
     classifier = Classifier(args.model or DEFAULT_CLASSIFIER, threads=args.threads)
     status = 0
-    for root in args.data:
-        try:
-            split_dirs(root)
-        except InputError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            status = 2
-            continue
-        errors: list[InputError] = []
-        records = load_split(root, args.split, errors)
-        for error in errors:
-            print(f"error: {error}", file=sys.stderr)
-        if not records:
-            print(f"error: {root}: no labelled crops in split {args.split!r}", file=sys.stderr)
-            status = 2
-            continue
+    for root, records in _datasets(args.data, args.split, lambda r: True, "labelled crops"):
+        if root is None:
+            status = max(status, records)
+            break
         result = evaluate_classify(classifier, records)
         for problem in result["unreadable"]:
             print(f"error: {problem}", file=sys.stderr)

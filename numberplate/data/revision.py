@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from numberplate.data.atomic import atomic_write_bytes
 from numberplate.errors import NumberplateError
 
 try:  # POSIX only; without it writes are still atomic, but concurrent writers are not serialised
@@ -72,25 +72,9 @@ def folder_lock(folder: str | Path) -> Iterator[None]:
 
 
 def write_atomic(path: str | Path, data: bytes, before_replace: Callable[[], None] | None = None) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync, then rename it over ``path``.
-
-    Like :func:`numberplate.data.atomic.atomic_write_bytes`, with a hook between the fsync and the rename
-    (the moment a crash matters most), which the crash tests use to stop a server mid-save.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if before_replace is not None:
-            before_replace()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Temp file beside ``path``, fsync, rename (:func:`numberplate.data.atomic.atomic_write_bytes`), with
+    an optional hook before the rename for the crash tests."""
+    atomic_write_bytes(path, data, before_replace)
 
 
 def json_bytes(obj, indent: int | None = None) -> bytes:
