@@ -95,3 +95,22 @@ def test_a_reading_that_already_fits_is_taken_without_search_and_agrees_with_it(
     searched = corrector.best_fit(probs)
     assert accepted and quick.text == searched.text == "ABC0123"
     assert quick.log_prob == pytest.approx(searched.log_prob)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_all_templates_searched_together_agree_with_one_at_a_time(seed):
+    from numberplate.stages.postprocess import _slot_masks
+
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.ones(len(ALPHABET) + 1) * 0.2, size=24)
+    specs = resolve("us")  # nine templates of lengths 6 and 7
+    corrector = FormatCorrector(specs, ALPHABET)
+    log_probs = np.log(np.maximum(probs, 1e-12))
+    singles = []
+    for spec in specs:
+        for template in spec.templates:
+            score, labels, _ = constrained_best_path(log_probs, _slot_masks(template, spec.letters, ALPHABET))
+            singles.append((score, "".join(ALPHABET[c - 1] for c in labels)))
+    fit = corrector.best_fit(probs)
+    best_score, best_text = max(singles)
+    assert fit.log_prob == pytest.approx(best_score) and fit.text == best_text

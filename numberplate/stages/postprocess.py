@@ -65,6 +65,104 @@ def _slot_masks(template: str, letters: str, alphabet: str) -> np.ndarray | None
     return masks
 
 
+@dataclass
+class _Trellis:
+    """Forward pass of the constrained CTC Viterbi search for K templates at once (padded to one length)."""
+
+    scores: np.ndarray  # K: best path log-probability per template (-inf when it cannot fit)
+    end_in_blank: np.ndarray  # K: whether that best path ends in a blank
+    end_class: np.ndarray  # K: its last label's class when it ends in a label
+    label_from: np.ndarray  # T x K x L x C: 0 stay, 1 from blank[k], 2 from label[k-1]
+    label_prev_class: np.ndarray  # T x K x L x C: the class of label[k-1] for a move of kind 2
+    blank_from: np.ndarray  # T x K x (L+1): 1 when blank[k] was entered from label[k-1]
+    blank_prev_class: np.ndarray  # T x K x (L+1): that label's class
+
+
+def _forward(log_probs: np.ndarray, masks: np.ndarray, lengths: np.ndarray) -> _Trellis:
+    """Viterbi over the frames for K templates: ``masks`` K x L x C (slots beyond a template's length are
+    all False), ``lengths`` K. Each template's search is independent; batching them saves the per-frame
+    overhead, which dominates at these sizes."""
+    steps, classes = log_probs.shape
+    count, length = masks.shape[:2]
+    slot_lp = np.where(masks, 0.0, _NEG)  # K x L x C additive mask
+    # State after frame t: blank[k] = k labels emitted and in a blank; label[k, c] = in label k (0-based) = c.
+    blank = np.full((count, length + 1), _NEG)
+    label = np.full((count, length, classes), _NEG)
+    blank[:, 0] = log_probs[0, 0]
+    label[:, 0] = log_probs[0][None, :] + slot_lp[:, 0]
+    label_from = np.zeros((steps, count, length, classes), dtype=np.int8)
+    label_prev_class = np.zeros((steps, count, length, classes), dtype=np.int16)
+    blank_from = np.zeros((steps, count, length + 1), dtype=np.int8)
+    blank_prev_class = np.zeros((steps, count, length + 1), dtype=np.int16)
+    class_ids = np.arange(classes)[None, None, :]
+    for t in range(1, steps):
+        # Best and second-best label of each slot: a direct label->label move needs a different class
+        # (the same class twice without a blank would collapse into one character).
+        top2 = np.argpartition(label, classes - 2, axis=2)[:, :, -2:]  # K x L x 2, unordered
+        values = np.take_along_axis(label, top2, axis=2)
+        first = values.argmax(axis=2)[..., None]
+        best_class = np.take_along_axis(top2, first, axis=2)[..., 0]
+        second_class = np.take_along_axis(top2, 1 - first, axis=2)[..., 0]
+        best_value = np.take_along_axis(values, first, axis=2)[..., 0]
+        second_value = np.take_along_axis(values, 1 - first, axis=2)[..., 0]
+
+        new_blank = np.empty_like(blank)
+        new_blank[:, 0] = blank[:, 0] + log_probs[t, 0]
+        from_label = best_value + log_probs[t, 0]
+        stay = blank[:, 1:] + log_probs[t, 0]
+        take_label = from_label > stay
+        new_blank[:, 1:] = np.where(take_label, from_label, stay)
+        blank_from[t, :, 1:] = take_label
+        blank_prev_class[t, :, 1:] = best_class
+
+        from_blank = np.broadcast_to(blank[:, :length, None], label.shape)
+        direct = np.full(label.shape, _NEG)
+        direct_class = np.zeros(label.shape, dtype=np.int16)
+        if length > 1:
+            clash = best_class[:, :-1, None] == class_ids
+            direct[:, 1:] = np.where(clash, second_value[:, :-1, None], best_value[:, :-1, None])
+            direct_class[:, 1:] = np.where(clash, second_class[:, :-1, None], best_class[:, :-1, None])
+        candidates = np.stack([label, from_blank, direct])  # 3 x K x L x C
+        choice = candidates.argmax(axis=0)
+        label = np.take_along_axis(candidates, choice[None], axis=0)[0] + log_probs[t][None, None, :] + slot_lp
+        label_from[t] = choice
+        label_prev_class[t] = direct_class
+        blank = new_blank
+
+    rows = np.arange(count)
+    last_label = label[rows, np.maximum(lengths - 1, 0)]  # K x C
+    end_class = last_label.argmax(axis=1)
+    end_label = last_label[rows, end_class]
+    end_blank = blank[rows, lengths]
+    scores = np.maximum(end_label, end_blank)
+    scores = np.where((scores <= _NEG / 2) | (lengths == 0) | (lengths > steps), -np.inf, scores)
+    return _Trellis(scores, end_blank >= end_label, end_class, label_from, label_prev_class, blank_from,
+                    blank_prev_class)
+
+
+def _backtrack(trellis: _Trellis, log_probs: np.ndarray, k: int, length: int) -> tuple[list[int], list[float]]:
+    """Labels and per-label confidence of template ``k``'s best path."""
+    labels: list[int] = [0] * length
+    confidences = [0.0] * length
+    in_blank = bool(trellis.end_in_blank[k])
+    slot, c = (length, 0) if in_blank else (length - 1, int(trellis.end_class[k]))
+    for t in range(log_probs.shape[0] - 1, -1, -1):
+        if in_blank:
+            if t > 0 and slot > 0 and trellis.blank_from[t, k, slot] == 1:
+                in_blank, c, slot = False, int(trellis.blank_prev_class[t, k, slot]), slot - 1
+            continue
+        labels[slot] = c
+        confidences[slot] = max(confidences[slot], float(np.exp(log_probs[t, c])))
+        if t == 0:
+            break
+        came = trellis.label_from[t, k, slot, c]
+        if came == 1:
+            in_blank = True
+        elif came == 2:
+            c, slot = int(trellis.label_prev_class[t, k, slot, c]), slot - 1
+    return labels, confidences
+
+
 def constrained_best_path(log_probs: np.ndarray, masks: np.ndarray) -> tuple[float, list[int], list[float]]:
     """Most probable CTC path whose collapsed labels fit the slot masks.
 
@@ -76,86 +174,14 @@ def constrained_best_path(log_probs: np.ndarray, masks: np.ndarray) -> tuple[flo
         ``(log_prob, labels, confidences)``: path log-probability (``-inf`` when the T frames cannot hold
         L labels), the L chosen classes and, per label, the highest probability over its frames.
     """
-    steps, classes = log_probs.shape
     length = masks.shape[0]
-    if length == 0 or steps < length:
+    if length == 0 or log_probs.shape[0] < length:
         return -math.inf, [], []
-    slot_lp = np.where(masks, 0.0, _NEG)  # L x C additive mask
-    # State after frame t: blank[k] = k labels emitted and in a blank; label[k, c] = in label k (0-based) = c.
-    blank = np.full(length + 1, _NEG)
-    label = np.full((length, classes), _NEG)
-    blank[0] = log_probs[0, 0]
-    label[0] = log_probs[0] + slot_lp[0]
-    # Back-pointers per frame: for label[k, c] where it came from (0 stay, 1 from blank[k], 2 from label[k-1]),
-    # for blank[k] (0 stay, 1 from label[k-1, best]).
-    label_from = np.zeros((steps, length, classes), dtype=np.int8)
-    label_prev_class = np.zeros((steps, length, classes), dtype=np.int16)
-    blank_from = np.zeros((steps, length + 1), dtype=np.int8)
-    blank_prev_class = np.zeros((steps, length + 1), dtype=np.int16)
-    for t in range(1, steps):
-        # Best and second-best label of each slot: a direct label->label move needs a different class
-        # (the same class twice without a blank would collapse into one character).
-        order = np.argsort(label, axis=1)
-        best_class, second_class = order[:, -1], order[:, -2]
-        best_value = label[np.arange(length), best_class]
-        second_value = label[np.arange(length), second_class]
-
-        new_blank = np.full(length + 1, _NEG)
-        new_blank[0] = blank[0] + log_probs[t, 0]
-        from_label = best_value + log_probs[t, 0]
-        stay = blank[1:] + log_probs[t, 0]
-        take_label = from_label > stay
-        new_blank[1:] = np.where(take_label, from_label, stay)
-        blank_from[t, 1:] = take_label
-        blank_prev_class[t, 1:] = best_class
-
-        stay_label = label
-        from_blank = np.broadcast_to(blank[:length, None], (length, classes))
-        direct = np.full((length, classes), _NEG)
-        direct_class = np.zeros((length, classes), dtype=np.int16)
-        if length > 1:
-            previous_best = np.broadcast_to(best_value[:-1, None], (length - 1, classes)).copy()
-            previous_class = np.broadcast_to(best_class[:-1, None], (length - 1, classes)).copy()
-            clash = previous_class == np.arange(classes)[None, :]
-            previous_best[clash] = np.broadcast_to(second_value[:-1, None], (length - 1, classes))[clash]
-            previous_class[clash] = np.broadcast_to(second_class[:-1, None], (length - 1, classes))[clash]
-            direct[1:] = previous_best
-            direct_class[1:] = previous_class
-        candidates = np.stack([stay_label, from_blank, direct])  # 3 x L x C
-        choice = candidates.argmax(axis=0)
-        label = np.take_along_axis(candidates, choice[None], axis=0)[0] + log_probs[t][None, :] + slot_lp
-        label_from[t] = choice
-        label_prev_class[t] = direct_class
-        blank = new_blank
-
-    end_label_class = int(label[length - 1].argmax())
-    end_label = float(label[length - 1, end_label_class])
-    end_blank = float(blank[length])
-    total = max(end_label, end_blank)
-    if total <= _NEG / 2:
+    trellis = _forward(log_probs, masks[None], np.array([length]))
+    if not math.isfinite(trellis.scores[0]):
         return -math.inf, [], []
-
-    # Walk back through the frames, recording which label each frame sat in.
-    labels: list[int] = [0] * length
-    confidences = [0.0] * length
-    in_blank, k, c = (end_blank >= end_label), length, end_label_class
-    if not in_blank:
-        k = length - 1
-    for t in range(steps - 1, -1, -1):
-        if in_blank:
-            if t > 0 and k > 0 and blank_from[t, k] == 1:
-                in_blank, c, k = False, int(blank_prev_class[t, k]), k - 1
-            continue
-        labels[k] = c
-        confidences[k] = max(confidences[k], float(np.exp(log_probs[t, c])))
-        if t == 0:
-            break
-        came = label_from[t, k, c]
-        if came == 1:
-            in_blank = True
-        elif came == 2:
-            c, k = int(label_prev_class[t, k, c]), k - 1
-    return total, labels, confidences
+    labels, confidences = _backtrack(trellis, log_probs, 0, length)
+    return float(trellis.scores[0]), labels, confidences
 
 
 def free_best_path_log_prob(log_probs: np.ndarray) -> float:
@@ -190,21 +216,35 @@ class FormatCorrector:
                     out.append((spec, visual, masks))
         return out
 
+    @cached_property
+    def _stacked(self) -> dict[int | None, tuple[list[tuple[RegionSpec, str]], np.ndarray, np.ndarray]]:
+        """Per line count (and None = all): the templates, their masks padded to one length, their lengths."""
+        out = {}
+        for lines in {None, *(spec.count_lines for spec, _, _ in self._templates)}:
+            chosen = [(spec, template, masks) for spec, template, masks in self._templates
+                      if lines is None or spec.count_lines == lines]
+            longest = max(len(t) for _, t, _ in chosen)
+            stacked = np.zeros((len(chosen), longest, len(self.alphabet) + 1), dtype=bool)
+            for k, (_, template, masks) in enumerate(chosen):
+                stacked[k, :len(template)] = masks
+            out[lines] = ([(s, t) for s, t, _ in chosen], stacked, np.array([len(t) for _, t, _ in chosen]))
+        return out
+
     def best_fit(self, probs: np.ndarray, lines: int | None = None) -> FormatFit | None:
         """The most probable format-fitting reading of one crop's T x C probabilities (None if no format
         can be fitted). ``lines`` limits the search to plate types with that many lines."""
-        log_probs = np.log(np.maximum(probs, 1e-12))
-        best: FormatFit | None = None
-        for spec, template, masks in self._templates:
-            if lines is not None and spec.count_lines != lines:
-                continue
-            log_prob, labels, confidences = constrained_best_path(log_probs, masks)
-            if best is None or log_prob > best.log_prob:
-                text = "".join(self.alphabet[c - 1] for c in labels)
-                best = FormatFit(text, tuple(confidences), log_prob, spec, template)
-        if best is None or not math.isfinite(best.log_prob):
+        if not self._templates or (lines is not None and lines not in self._stacked):
             return None
-        return best
+        templates, masks, lengths = self._stacked[lines]
+        log_probs = np.log(np.maximum(probs, 1e-12))
+        trellis = _forward(log_probs, masks, lengths)
+        best = int(np.argmax(trellis.scores))
+        if not math.isfinite(trellis.scores[best]):
+            return None
+        labels, confidences = _backtrack(trellis, log_probs, best, int(lengths[best]))
+        spec, template = templates[best]
+        text = "".join(self.alphabet[c - 1] for c in labels)
+        return FormatFit(text, tuple(confidences), float(trellis.scores[best]), spec, template)
 
     def _fits_as_read(self, text: str, lines: int | None) -> tuple[RegionSpec, str] | None:
         """The first (type, template) whose format the free reading already fits."""
