@@ -15,10 +15,18 @@ if has scenes; then
   rm -rf work/scenes
   numberplate synth scenes --backgrounds "$D/negatives" "$D/detection/ro-dashcam/train" "$D/detection/ru-cars/train" \
     --count 4000 --out work/scenes --fonts "$FONTS" --jobs "$JOBS" --seed 11
+  # American plate designs only: among 60+ plate types they would otherwise be rare.
+  rm -rf work/scenes-americas
+  numberplate synth scenes --backgrounds "$D/negatives" "$D/detection/ro-dashcam/train" "$D/detection/ru-cars/train" \
+    --region us --region br --region ar --count 2000 --out work/scenes-americas --fonts "$FONTS" --jobs "$JOBS" --seed 12
 fi
 
 if has train; then
-  numberplate train detector --config configs/detector.toml --out work/runs/detector-plates
+  # First round from scratch, then a fine-tune with the American scenes (the shipped model; the first
+  # round of the shipped model was trained before work/scenes-americas existed, on the other sources).
+  numberplate train detector --config configs/detector.toml --out work/runs/detector-base
+  numberplate train detector --config configs/detector.toml --out work/runs/detector-plates \
+    --init-from work/runs/detector-base/best.pt --epochs 20 --lr 0.0015
 fi
 
 if has export; then

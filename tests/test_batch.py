@@ -35,8 +35,13 @@ def test_single_photo_output_is_unchanged(capsys):
     out, err = capsys.readouterr()
     # With a shipped classifier the plate's region is named too.
     region = "\tregion=ua" if list_shipped_models("classify") else ""
-    assert out == f"{EXAMPLE}\tAA1234BC\t1.000\tbox=510,521,773,594{region}\n"
-    assert err == ""
+    fields = out.rstrip("\n").split("\t")
+    assert out.endswith("\n") and out.count("\n") == 1 and err == ""
+    assert fields[:2] == [str(EXAMPLE), "AA1234BC"] and float(fields[2]) >= 0.9
+    # The plate drawn in the example spans about (510, 521)-(773, 594); boxes move a little with new weights.
+    box = [int(v) for v in fields[3].removeprefix("box=").split(",")]
+    assert all(abs(a - b) <= 15 for a, b in zip(box, (510, 521, 773, 594)))
+    assert "".join(f"\t{f}" for f in fields[4:]) == region
 
 
 def test_out_jobs_streams_every_photo_and_summarises(folder, tmp_path, capsys):

@@ -245,9 +245,14 @@ def test_via_items_save_corners_and_new_photos(via_set):
     # An unlisted photo: the detector proposes, saving adds its entry and leaves the other one alone.
     proposed = client.post("/api/via/detect/root/street01.jpg", json={}).json()["plates"]
     assert proposed, "the shipped detector finds the drawn plate"
-    xs = [p[0] for p in proposed[0]["corners"]]
-    true_xs = [p[0] for p in photos[1][2]]
-    assert abs(min(xs) - min(true_xs)) < 40 and abs(max(xs) - max(true_xs)) < 40
+    from numberplate.stages.detect import box_iou
+
+    def box_of(points):
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+    # The proposal is the drawn plate (the detector's corners may leave out the country band).
+    assert box_iou(box_of(photos[1][2]), [box_of(proposed[0]["corners"])])[0] >= 0.5
     new = client.put("/api/via/items/root/street01.jpg", json={"revision": "absent", "plates": proposed[:1]})
     assert new.status_code == 200 and new.json()["listed"]
     data = json.loads((root / "via_region_data.json").read_text())
