@@ -101,38 +101,33 @@ def _report(result) -> None:
     print(f"test: {result.test}")
 
 
-def run_detector(args) -> int:
-    _need_torch()
+def _run_task(args, config_type, source_type, task_type) -> int:
+    """Load the recipe, apply the command-line overrides, train (with seeds and resume), report."""
     from numberplate.train.config import load_toml
-    from numberplate.train.detect import DetectionSource, DetectTask, DetectTrainConfig
     from numberplate.train.loop import default_run_dir, fit_runs
 
-    config = load_toml(DetectTrainConfig, args.config) if args.config else DetectTrainConfig()
+    config = load_toml(config_type, args.config) if args.config else config_type()
     if args.data:
-        config.data = [DetectionSource(path=s.path, weight=s.weight) for s in map(_parse_source, args.data)]
+        config.data = [source_type(path=s.path, weight=s.weight) for s in map(_parse_source, args.data)]
     _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from"))
     run_dir = args.out or default_run_dir(config.name)
     _check_resume(args, run_dir)
-    result = fit_runs(DetectTask(config), config.loop, run_dir, resume=args.resume)
-    _report(result)
+    _report(fit_runs(task_type(config), config.loop, run_dir, resume=args.resume))
     return 0
+
+
+def run_detector(args) -> int:
+    _need_torch()
+    from numberplate.train.detect import DetectionSource, DetectTask, DetectTrainConfig
+
+    return _run_task(args, DetectTrainConfig, DetectionSource, DetectTask)
 
 
 def run_classifier(args) -> int:
     _need_torch()
     from numberplate.train.classify import ClassifySource, ClassifyTask, ClassifyTrainConfig
-    from numberplate.train.config import load_toml
-    from numberplate.train.loop import default_run_dir, fit_runs
 
-    config = load_toml(ClassifyTrainConfig, args.config) if args.config else ClassifyTrainConfig()
-    if args.data:
-        config.data = [ClassifySource(path=s.path, weight=s.weight) for s in map(_parse_source, args.data)]
-    _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from"))
-    run_dir = args.out or default_run_dir(config.name)
-    _check_resume(args, run_dir)
-    result = fit_runs(ClassifyTask(config), config.loop, run_dir, resume=args.resume)
-    _report(result)
-    return 0
+    return _run_task(args, ClassifyTrainConfig, ClassifySource, ClassifyTask)
 
 
 def run_ocr(args) -> int:
