@@ -258,18 +258,12 @@ class VideoResult:
 
 
 def _draw_tracks(image: np.ndarray, shown: list[tuple[int, Plate, str]]) -> np.ndarray:
+    from numberplate.draw import draw_plate, line_thickness
+
     out = image.copy()
-    thickness = max(1, round(max(image.shape[:2]) / 600))
+    thickness = line_thickness(image)
     for track_id, plate, text in shown:
-        quad = np.round(np.array(plate.detection.corners)).astype(np.int32)
-        cv2.polylines(out, [quad], True, (0, 255, 0), thickness, cv2.LINE_AA)
-        label = f"#{track_id} {text or '?'}"
-        scale = 0.5 * thickness
-        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-        x, y = int(plate.detection.box[0]), int(plate.detection.box[1]) - 4
-        y = y if y - th > 0 else int(plate.detection.box[3]) + th + 4
-        cv2.rectangle(out, (x, y - th - 3), (x + tw + 2, y + 3), (0, 0, 0), -1)
-        cv2.putText(out, label, (x + 1, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 0), thickness, cv2.LINE_AA)
+        draw_plate(out, plate, f"#{track_id} {text or '?'}", thickness, mark_first_corner=False)
     return out
 
 
