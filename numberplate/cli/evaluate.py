@@ -41,6 +41,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     read.add_argument("--region", help="force this region for every plate (default: the classifier decides)")
     read.add_argument("--no-classifier", action="store_true", help="read every plate as one line, no classifier")
     read.add_argument("--detector", help="detector: shipped name or .onnx path")
+    read.add_argument("--classifier", help="classifier: shipped name or .onnx path")
     read.add_argument("--ocr-model", help="recognizer: shipped name or .onnx path")
     read.add_argument("--threshold", type=float, default=0.35)
     read.add_argument("--max-side", type=int)
@@ -366,7 +367,8 @@ def run_read(args) -> int:
     from numberplate.stages.detect import DEFAULT_DETECTOR
 
     reader = Reader(region=args.region, detector_model=args.detector or DEFAULT_DETECTOR, ocr_model=args.ocr_model,
-                    use_classifier=not args.no_classifier, threshold=args.threshold, max_side=args.max_side,
+                    use_classifier=not args.no_classifier, classifier_model=args.classifier,
+                    threshold=args.threshold, max_side=args.max_side,
                     threads=args.threads)
     status = 0
     all_failures = []
