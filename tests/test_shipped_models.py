@@ -73,3 +73,17 @@ def test_readme_example_runs_from_the_command_line():
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout)
     assert line["text"] == "BH0708KA" and line["confidence"] > 0.5 and line["model"] == "ocr-ua"
+
+
+def test_models_command_lists_every_shipped_model_with_its_validation_metric(capsys):
+    from numberplate.cli.main import main
+    from numberplate.runtime import list_shipped_models
+
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cards = list_shipped_models()
+    assert len(lines) == len(cards)
+    for card, line in zip(cards, lines):
+        name, task, _, headline, digest = line.split("\t")
+        assert (name, task) == (card["name"], card["task"]) and digest == f"sha256 {card['sha256'][:12]}"
+        assert headline.startswith("val ") and headline != "val -", line

@@ -14,6 +14,17 @@ def register(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+# The validation metric each task's training selects on (see the Task's ``monitor``).
+_MONITOR = {"ocr": "acc", "detect": "f1", "classify": "score"}
+
+
+def _headline(card: dict) -> str:
+    """``val acc 0.915``: the card's validation value of the metric its training chose the model by."""
+    key = _MONITOR.get(card.get("task"), "")
+    value = (card.get("metrics") or {}).get("val", {}).get(key)
+    return f"val {key} {value:.3f}" if isinstance(value, int | float) else "val -"
+
+
 def run(args) -> int:
     from numberplate.runtime import list_shipped_models
 
@@ -23,7 +34,7 @@ def run(args) -> int:
             print(json.dumps(card))
         else:
             regions = ",".join(card.get("regions") or []) or "all"
-            print(f"{card['name']}\t{card['task']}\tregions {regions}\tsha256 {card['sha256'][:12]}")
+            print(f"{card['name']}\t{card['task']}\tregions {regions}\t{_headline(card)}\tsha256 {card['sha256'][:12]}")
     if not cards:
         print("no shipped models found")
     return 0
