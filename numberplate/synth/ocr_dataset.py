@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from numberplate.data.nomeroff import write_record
 from numberplate.data.records import OcrRecord
 from numberplate.errors import InputError
 from numberplate.regions import RegionSpec, all_specs, resolve
+from numberplate.synth.jobs import chunk_starts, run_chunks, split_boundaries, split_of, split_sizes
 
 
 def specs_for(regions: list[str]) -> list[RegionSpec]:
@@ -44,13 +43,6 @@ class _Job:
     max_lines: int
 
 
-def _split_of(index: int, splits: tuple[tuple[str, int], ...]) -> str:
-    for name, end in splits:
-        if index < end:
-            return name
-    return splits[-1][0]
-
-
 def _generate_range(job: _Job) -> int:
     import random
 
@@ -75,7 +67,7 @@ def _generate_range(job: _Job) -> int:
         record = OcrRecord(name=f"{spec.code}-{index:07d}", image_path=Path(), text=text, region=spec.code,
                            count_lines=spec.count_lines, state="readable", moderated=True,
                            extra={"visual_lines": plate.lines, "synthetic": True})
-        write_record(Path(job.out_dir) / _split_of(index, job.splits), record, image_bytes=buf.tobytes(),
+        write_record(Path(job.out_dir) / split_of(index, job.splits), record, image_bytes=buf.tobytes(),
                      image_suffix=".jpg")
     return job.stop - job.start
 
@@ -103,25 +95,17 @@ def generate(regions: list[str], count: int, out_dir: str | Path, seed: int = 0,
     specs = [s for s in specs_for(regions) if s.count_lines <= max_lines]
     if not specs:
         raise InputError(None, f"no plate types with at most {max_lines} lines in {', '.join(regions)}")
-    n_val, n_test = int(round(count * val_fraction)), int(round(count * test_fraction))
-    n_train = count - n_val - n_test
-    splits = (("train", n_train), ("val", n_train + n_val), ("test", count))
-    jobs = max(1, jobs)
-    chunk = max(1, -(-count // (jobs * 8)))
+    splits = split_boundaries(count, val_fraction, test_fraction)
+    chunk, starts = chunk_starts(count, jobs)
     work = [_Job(str(out_dir), tuple(s.code for s in specs), tuple(s.weight for s in specs), start,
                  min(count, start + chunk), seed, tuple(str(d) for d in font_dirs), splits, max_lines)
-            for start in range(0, count, chunk)]
-    started = time.perf_counter()
-    if jobs == 1:
-        done = sum(_generate_range(job) for job in work)
-    else:
-        with ProcessPoolExecutor(jobs) as pool:
-            done = sum(pool.map(_generate_range, work))
-    seconds = time.perf_counter() - started
+            for start in starts]
+    written, seconds = run_chunks(work, _generate_range, jobs)
+    done, sizes = sum(written), split_sizes(splits)
     print(f"wrote {done} synthetic crops of {len(specs)} plate types to {out_dir} "
-          f"(train {n_train}, val {n_val}, test {n_test}) in {seconds:.1f}s ({done / max(seconds, 1e-9):.0f}/s)",
-          file=sys.stderr)
-    return {"train": n_train, "val": n_val, "test": n_test}
+          f"(train {sizes['train']}, val {sizes['val']}, test {sizes['test']}) in {seconds:.1f}s "
+          f"({done / max(seconds, 1e-9):.0f}/s)", file=sys.stderr)
+    return sizes
 
 
 def default_jobs() -> int:

@@ -256,11 +256,11 @@ def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Pa
     """
     import sys
     import time
-    from concurrent.futures import ProcessPoolExecutor
 
     from numberplate.data.detection import read_detection, write_detection
     from numberplate.data.records import ImageRecord
     from numberplate.errors import InputError
+    from numberplate.synth.jobs import chunk_starts, run_chunks
     from numberplate.synth.ocr_dataset import specs_for
 
     if count <= 0:
@@ -278,17 +278,12 @@ def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Pa
         background = pool[int(pick)]
         split = _background_split(background.image_path.name, val_fraction, test_fraction)
         scenes.append((index, str(background.image_path), tuple(background.plates), split))
-    jobs = max(1, jobs)
-    chunk = max(1, -(-count // (jobs * 8)))
+    chunk, starts = chunk_starts(count, jobs)
     work = [_SceneJob(str(out_dir), tuple(scenes[start:start + chunk]), tuple(s.code for s in specs),
                       tuple(s.weight for s in specs), seed, tuple(str(d) for d in font_dirs))
-            for start in range(0, count, chunk)]
+            for start in starts]
     started = time.perf_counter()
-    if jobs == 1:
-        results = [_generate_scenes(job) for job in work]
-    else:
-        with ProcessPoolExecutor(jobs) as executor:
-            results = list(executor.map(_generate_scenes, work))
+    results, _ = run_chunks(work, _generate_scenes, jobs)
     by_split: dict[str, list[ImageRecord]] = {}
     for split, path, labels, width, height in (item for chunk_items in results for item in chunk_items):
         by_split.setdefault(split, []).append(ImageRecord(Path(path), labels, width, height, split))

@@ -15,9 +15,7 @@ has its own generator seeded by ``(seed, index)``: the dataset is a pure functio
 from __future__ import annotations
 
 import sys
-import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 
 from numberplate.data.images import IMAGE_SUFFIXES
 from numberplate.errors import InputError
+from numberplate.synth.jobs import chunk_starts, run_chunks, split_boundaries, split_of, split_sizes
 
 #: Default share of each state in a generated set.
 STATE_MIX = (("readable", 0.5), ("filled", 0.16), ("empty", 0.14), ("garbage", 0.2))
@@ -50,13 +49,6 @@ class _Job:
     photos: tuple[tuple[str, str], ...]  # (path, split) of background photos
     splits: tuple[tuple[str, int], ...]  # (split, first index of the next split)
     mix: tuple[tuple[str, float], ...]
-
-
-def _split_of(index: int, splits: tuple[tuple[str, int], ...]) -> str:
-    for name, end in splits:
-        if index < end:
-            return name
-    return splits[-1][0]
 
 
 def find_photos(dirs: tuple[str | Path, ...], val_fraction: float, test_fraction: float) -> list[tuple[str, str]]:
@@ -297,7 +289,7 @@ def _generate_range(job: _Job) -> int:
     all_photos = [p for p, _ in job.photos]
     for index in range(job.start, job.stop):
         rng = np.random.default_rng([job.seed, index])
-        split = _split_of(index, job.splits)
+        split = split_of(index, job.splits)
         state = states[int(rng.choice(len(states), p=probabilities))]
         extra: dict = {"synthetic": True}
         text, region, count_lines = "", UNKNOWN, 1
@@ -364,22 +356,14 @@ def generate_states(count: int, out_dir: str | Path, seed: int = 0, font_dirs: t
         raise InputError(None, f"state mix {mix}: states must be among {STATES} with a positive share")
     specs = specs_for(list(regions))
     photos = find_photos(tuple(backgrounds), val_fraction, test_fraction) if backgrounds else []
-    n_val, n_test = int(round(count * val_fraction)), int(round(count * test_fraction))
-    n_train = count - n_val - n_test
-    splits = (("train", n_train), ("val", n_train + n_val), ("test", count))
-    jobs = max(1, jobs)
-    chunk = max(1, -(-count // (jobs * 8)))
+    splits = split_boundaries(count, val_fraction, test_fraction)
+    chunk, starts = chunk_starts(count, jobs)
     work = [_Job(str(out_dir), tuple(s.code for s in specs), start, min(count, start + chunk), seed,
                  tuple(str(d) for d in font_dirs), tuple(photos), splits, tuple(mix))
-            for start in range(0, count, chunk)]
-    started = time.perf_counter()
-    if jobs == 1:
-        done = sum(_generate_range(job) for job in work)
-    else:
-        with ProcessPoolExecutor(jobs) as pool:
-            done = sum(pool.map(_generate_range, work))
-    seconds = time.perf_counter() - started
+            for start in starts]
+    written, seconds = run_chunks(work, _generate_range, jobs)
+    done, sizes = sum(written), split_sizes(splits)
     print(f"wrote {done} classifier crops ({', '.join(f'{s} {p:g}' for s, p in mix)}) of {len(specs)} plate types "
-          f"and {len(photos)} background photos to {out_dir} (train {n_train}, val {n_val}, test {n_test}) in "
-          f"{seconds:.1f}s ({done / max(seconds, 1e-9):.0f}/s)", file=sys.stderr)
-    return {"train": n_train, "val": n_val, "test": n_test}
+          f"and {len(photos)} background photos to {out_dir} (train {sizes['train']}, val {sizes['val']}, "
+          f"test {sizes['test']}) in {seconds:.1f}s ({done / max(seconds, 1e-9):.0f}/s)", file=sys.stderr)
+    return sizes
