@@ -109,18 +109,24 @@ class RegionSpec:
             return [text[:cut], text[cut:]]
         return [text]
 
+    def canonical_order(self, length: int) -> list[int]:
+        """For each position of a canonical text of ``length`` characters, the index of that character in
+        the text as read line after line (identity when the lines do not reorder it)."""
+        if not self.line_slices:
+            return list(range(length))
+        # Where each canonical position lands when the lines are laid out: mark positions, split, read back.
+        marks = "".join(self.visual_lines("".join(chr(0xE000 + i) for i in range(length))))
+        if len(marks) != length:
+            return list(range(length))  # a text of another length than this type's: nothing sound to reorder
+        order = [0] * length
+        for visual_index, mark in enumerate(marks):
+            order[ord(mark) - 0xE000] = visual_index
+        return order
+
     def canonical_text(self, visual_text: str) -> str:
         """Inverse of :meth:`visual_lines` joined: the lines as read top to bottom -> canonical order.
 
         Only types whose lines reorder the text (``line_slices``) change it, e.g. UA square plates
         read ``AABC`` + ``1234`` -> ``AA1234BC``.
         """
-        if not self.line_slices:
-            return visual_text
-        positions = "".join(self.visual_lines("".join(chr(0xE000 + i) for i in range(len(visual_text)))))
-        if len(positions) != len(visual_text):
-            return visual_text  # the text does not have this type's length: nothing sound to reorder
-        canonical = [""] * len(visual_text)
-        for char, position in zip(visual_text, positions):
-            canonical[ord(position) - 0xE000] = char
-        return "".join(canonical)
+        return "".join(visual_text[i] for i in self.canonical_order(len(visual_text)))

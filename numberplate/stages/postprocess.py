@@ -205,6 +205,10 @@ class FormatCorrector:
         self.max_cost = max_cost
 
     @cached_property
+    def _class_of(self) -> dict[str, int]:
+        return {c: i + 1 for i, c in enumerate(self.alphabet)}
+
+    @cached_property
     def _templates(self) -> list[tuple[RegionSpec, str, np.ndarray]]:
         out = []
         for spec in self.specs:
@@ -248,9 +252,12 @@ class FormatCorrector:
 
     def _fits_as_read(self, text: str, lines: int | None) -> tuple[RegionSpec, str] | None:
         """The first (type, template) whose format the free reading already fits."""
+        classes = [self._class_of.get(c) for c in text]
+        if None in classes:
+            return None
         for spec, template, masks in self._templates:
             if (lines is None or spec.count_lines == lines) and len(template) == len(text) and all(
-                    c in self.alphabet and masks[k, self.alphabet.index(c) + 1] for k, c in enumerate(text)):
+                    masks[k, c] for k, c in enumerate(classes)):
                 return spec, template
         return None
 

@@ -234,11 +234,11 @@ class Recognizer:
             format_valid = accepted
             if accepted:
                 plate_type = fit.spec.code
-                canonical = fit.spec.canonical_text(fit.text)
-                order = fit.spec.canonical_text("".join(chr(0xE000 + i) for i in range(len(canonical))))
-                fit_confs = tuple(fit.char_confidences[ord(c) - 0xE000] for c in order)
+                order = fit.spec.canonical_order(len(fit.text))
+                canonical = "".join(fit.text[i] for i in order)
                 if canonical != text:
-                    raw_text, text, confs = text, canonical, fit_confs
+                    raw_text, text = text, canonical
+                    confs = tuple(fit.char_confidences[i] for i in order)
         confidence = float(np.prod(confs)) if confs else 0.0
         return TextReading(text, confidence, confs, self.region, ocr.loaded.name, format_valid, plate_type, raw_text)
 
