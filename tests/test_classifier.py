@@ -272,3 +272,18 @@ def test_shipped_classifier_knows_plates_from_garbage():
     assert sum(r.country == get_spec(t).country for r, t in zip(plate_results, types)) >= 6, plate_results
     assert sum(r.state == "garbage" for r in garbage_results) >= 7, garbage_results
     assert all(r.region == "unknown" for r in garbage_results if r.state == "garbage")
+
+
+def test_init_from_exported_onnx_with_other_classes_keeps_the_trunk(tiny_model, states_set):
+    config = ClassifyTrainConfig(data=[ClassifySource(str(states_set))], regions=["de", "ua"],
+                                 init_from=str(tiny_model), model=ClassifierConfig(widths=(8, 8, 16, 16)))
+    model = ClassifyTask(config).build_model()
+    assert model.region.out_features == 3
+    # The exported lines head survives the round trip: same probabilities as ONNX Runtime on a crop.
+    loaded = Classifier(tiny_model, threads=1).model
+    crop = torch.rand(1, 3, loaded.card["input"]["height"], loaded.card["input"]["width"])
+    expected = loaded.run_all(crop.numpy())
+    model.eval()
+    with torch.no_grad():
+        lines = model(crop)[1].softmax(-1).numpy()
+    assert np.abs(lines - expected[1]).max() < 1e-4

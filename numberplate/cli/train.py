@@ -101,6 +101,20 @@ def _report(result) -> None:
     print(f"test: {result.test}")
 
 
+def _adopt_architecture(config, args, kind: str) -> dict:
+    """Without a --config, a run started --init-from a model takes that model's architecture (a shipped
+    model's layers are not the defaults); returns the starting model's recipe ({} when there is none)."""
+    from numberplate.train.config import from_dict
+    from numberplate.train.onnx_import import recipe_of
+
+    if not args.init_from or args.config:
+        return {}
+    recipe = recipe_of(args.init_from, kind)
+    if isinstance(recipe.get("model"), dict):
+        config.model = from_dict(type(config.model), recipe["model"], f"{args.init_from}: recipe.model")
+    return recipe
+
+
 def _run_task(args, config_type, source_type, task_type) -> int:
     """Load the recipe, apply the command-line overrides, train (with seeds and resume), report."""
     from numberplate.train.config import load_toml
@@ -110,6 +124,7 @@ def _run_task(args, config_type, source_type, task_type) -> int:
     if args.data:
         config.data = [source_type(path=s.path, weight=s.weight) for s in map(_parse_source, args.data)]
     _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from"))
+    _adopt_architecture(config, args, task_type.kind)
     run_dir = args.out or default_run_dir(config.name)
     _check_resume(args, run_dir)
     _report(fit_runs(task_type(config), config.loop, run_dir, resume=args.resume))
@@ -140,6 +155,9 @@ def run_ocr(args) -> int:
     if args.data:
         config.data = [_parse_source(d) for d in args.data]
     _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from", "alphabet"))
+    recipe = _adopt_architecture(config, args, OcrTask.kind)
+    if recipe.get("alphabet") and not args.config and not args.alphabet:
+        config.alphabet = recipe["alphabet"]
     run_dir = args.out or default_run_dir(config.name)
     _check_resume(args, run_dir)
     result = fit_runs(OcrTask(config), config.loop, run_dir, resume=args.resume)

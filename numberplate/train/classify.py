@@ -35,7 +35,9 @@ from numberplate.stages.classify import (
     score,
     to_input,
 )
-from numberplate.train.loop import LoopConfig, load_checkpoint
+from numberplate.train.config import from_dict
+from numberplate.train.loop import LoopConfig
+from numberplate.train.onnx_import import calibration_batch, load_start_weights
 
 
 @dataclass
@@ -195,6 +197,7 @@ def region_set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor
 class ClassifyTask:
     """Plugs the classifier into :func:`numberplate.train.loop.fit`."""
 
+    kind = "classify"
     monitor = "score"
 
     def __init__(self, config: ClassifyTrainConfig, load_threads: int = 2):
@@ -255,7 +258,7 @@ class ClassifyTask:
     # -- the Task protocol -------------------------------------------------------------------------
     def describe(self) -> dict:
         return {
-            "kind": "classify",
+            "kind": self.kind,
             "name": self.name,
             "regions": self.regions,
             "lines": list(LINE_CLASSES),
@@ -270,7 +273,10 @@ class ClassifyTask:
     def build_model(self) -> nn.Module:
         model = PlateClassifier(self.config.model)
         if self.config.init_from:
-            state = load_checkpoint(self.config.init_from)
+            state = load_start_weights(
+                self.config.init_from, "classify",
+                lambda c: PlateClassifier(from_dict(ClassifierConfig, c, "card recipe.model")),
+                lambda: calibration_batch(self))
             weights = state["model"]
             if state["task"].get("regions") != self.regions:
                 # New region classes (the user's own): keep the trunk and the other heads.

@@ -22,7 +22,9 @@ from numberplate.data.records import ImageRecord
 from numberplate.errors import ConfigError, InputError
 from numberplate.models.detector import CORNER_SCALE, STRIDE, DetectorConfig, PlateDetector
 from numberplate.stages.detect import box_iou, decode, letterbox, to_network_input
-from numberplate.train.loop import LoopConfig, load_checkpoint
+from numberplate.train.config import from_dict
+from numberplate.train.loop import LoopConfig
+from numberplate.train.onnx_import import calibration_batch, load_start_weights
 
 #: The corners of a mirrored plate, re-listed clockwise from its (new) top-left.
 FLIP_ORDER = [1, 0, 3, 2]
@@ -200,6 +202,7 @@ def corner_error(predicted, truth) -> float:
 class DetectTask:
     """Plugs the detector into :func:`numberplate.train.loop.fit`."""
 
+    kind = "detect"
     monitor = "f1"
 
     def __init__(self, config: DetectTrainConfig, load_threads: int = 2):
@@ -232,7 +235,7 @@ class DetectTask:
         self.pool = ThreadPoolExecutor(max(1, load_threads))
 
     def describe(self) -> dict:
-        return {"kind": "detect", "name": self.name, "classes": self.classes, "max_side": self.config.max_side,
+        return {"kind": self.kind, "name": self.name, "classes": self.classes, "max_side": self.config.max_side,
                 "model": asdict(self.config.model), "recipe": asdict(self.config),
                 "data": {s.name: {"path": s.path, "weight": s.weight, "corner_weight": s.corner_weight,
                                   **{split: len(self.records[split][i]) for split in self.records}}
@@ -241,7 +244,9 @@ class DetectTask:
     def build_model(self) -> nn.Module:
         model = PlateDetector(self.config.model)
         if self.config.init_from:
-            state = load_checkpoint(self.config.init_from)
+            state = load_start_weights(self.config.init_from, "detect",
+                                       lambda c: PlateDetector(from_dict(DetectorConfig, c, "card recipe.model")),
+                                       lambda: calibration_batch(self, size=8))
             if state["task"].get("classes") != self.classes:
                 raise ConfigError(f"{self.config.init_from}: classes {state['task'].get('classes')} differ from "
                                   f"{self.classes}")
