@@ -46,6 +46,8 @@ class ReaderOptions:
     region: str | None = None
     use_classifier: bool = True
     classifier: str | None = None
+    use_refiner: bool = True
+    refiner: str | None = None
     detector: str | None = None
     ocr_model: str | None = None
     threshold: float = 0.35
@@ -58,6 +60,7 @@ class ReaderOptions:
 
         return Reader(region=self.region, detector_model=self.detector or DEFAULT_DETECTOR, ocr_model=self.ocr_model,
                       use_classifier=self.use_classifier, classifier_model=self.classifier,
+                      use_refiner=self.use_refiner, refiner_model=self.refiner,
                       threshold=self.threshold, max_side=self.max_side,
                       threads=self.threads or threads)
 

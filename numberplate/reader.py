@@ -38,7 +38,7 @@ def known_countries() -> frozenset[str]:
 class Reader:
     """Finds and reads every plate in photos.
 
-    Per plate: detect -> rectify -> classify (region/type, lines, state) -> route to an OCR model ->
+    Per plate: detect -> refine the corners -> rectify -> classify (region/type, lines, state) -> route to an OCR model ->
     read and fit to the region's plate formats. Plates classified ``garbage`` or ``empty`` are
     reported with their state and not read.
 
@@ -50,6 +50,10 @@ class Reader:
         classifier: a :class:`~numberplate.stages.classify.Classifier`, or None for the shipped one
             (when ``use_classifier``).
         use_classifier: run the classifier (when a classifier model is shipped or given).
+        refiner: a :class:`~numberplate.stages.refine.Refiner`, or None for the shipped one (when
+            ``use_refiner``).
+        use_refiner: re-locate each plate's corners with the refiner (when a refiner model is shipped or given).
+        refiner_model: shipped name or ``.onnx`` path of the refiner (when ``refiner`` is None).
         detector_model: shipped name or ``.onnx`` path of the detector (when ``detector`` is None).
         classifier_model: shipped name or ``.onnx`` path of the classifier (when ``classifier`` is None).
         ocr_model: one shipped name or ``.onnx`` path for every plate, overriding the routing table.
@@ -67,7 +71,8 @@ class Reader:
                  detector_model: str | Path = DEFAULT_DETECTOR, classifier_model: str | Path | None = None,
                  ocr_model: str | Path | None = None,
                  routes: Sequence[Route] = DEFAULT_ROUTES, threshold: float = 0.35,
-                 min_region_confidence: float = 0.5, max_side: int | None = None, threads: int | None = None):
+                 min_region_confidence: float = 0.5, max_side: int | None = None, threads: int | None = None,
+                 refiner=None, use_refiner: bool = True, refiner_model: str | Path | None = None):
         self.region = region.lower() if region else None
         if self.region:
             from numberplate.regions import resolve
@@ -84,6 +89,11 @@ class Reader:
             self.classifier = Classifier(classifier_model or DEFAULT_CLASSIFIER, threads=threads)
         if not use_classifier:
             self.classifier = None
+        self.refiner = refiner if use_refiner else None
+        if self.refiner is None and use_refiner and (refiner_model or list_shipped_models("refine")):
+            from numberplate.stages.refine import DEFAULT_REFINER, Refiner
+
+            self.refiner = Refiner(str(refiner_model or DEFAULT_REFINER), threads=threads)
         self.ocr_model = ocr_model
         self.routes = tuple(routes)
         self.min_region_confidence = min_region_confidence
@@ -103,6 +113,10 @@ class Reader:
         started = time.perf_counter()
         detections = self.detector(image)
         timings["detect"] = time.perf_counter() - started
+        if self.refiner is not None:
+            started = time.perf_counter()
+            detections = self.refiner(image, detections)
+            timings["refine"] = time.perf_counter() - started
         started = time.perf_counter()
         crops = [rectify(image, d) for d in detections]
         timings["rectify"] = time.perf_counter() - started

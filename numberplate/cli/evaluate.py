@@ -42,6 +42,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     read.add_argument("--no-classifier", action="store_true", help="read every plate as one line, no classifier")
     read.add_argument("--detector", help="detector: shipped name or .onnx path")
     read.add_argument("--classifier", help="classifier: shipped name or .onnx path")
+    read.add_argument("--no-refiner", action="store_true", help="keep the detector's corners (no corner refiner)")
+    read.add_argument("--refiner", help="corner refiner: shipped name or .onnx path")
     read.add_argument("--ocr-model", help="recognizer: shipped name or .onnx path")
     read.add_argument("--threshold", type=float, default=0.35)
     read.add_argument("--max-side", type=int)
@@ -368,6 +370,7 @@ def run_read(args) -> int:
 
     reader = Reader(region=args.region, detector_model=args.detector or DEFAULT_DETECTOR, ocr_model=args.ocr_model,
                     use_classifier=not args.no_classifier, classifier_model=args.classifier,
+                    use_refiner=not args.no_refiner, refiner_model=args.refiner,
                     threshold=args.threshold, max_side=args.max_side,
                     threads=args.threads)
     status = 0

@@ -38,6 +38,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                         "model's, 640); larger finds smaller plates, slower")
     parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
     parser.add_argument("--classifier", default=None, help="classifier: shipped name or .onnx path")
+    parser.add_argument("--no-refiner", action="store_true",
+                        help="keep the detector's corners (do not re-locate them with the corner refiner)")
+    parser.add_argument("--refiner", default=None, help="corner refiner: shipped name or .onnx path")
     parser.add_argument("--ocr-model", default=None, help="recognizer: shipped name or .onnx path")
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads per reader (default: all cores, "
                         "divided among --jobs)")
@@ -145,6 +148,7 @@ def run(args) -> int:
         todo_videos = [p for p in videos if str(p) not in done]
         skipped = len(paths) - len(todo) - len(todo_videos)
         options = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, classifier=args.classifier,
+                                use_refiner=not args.no_refiner, refiner=args.refiner,
                                 detector=args.detector, ocr_model=args.ocr_model, threshold=args.threshold,
                                 max_side=args.max_side, threads=args.threads)
         local_reader = None

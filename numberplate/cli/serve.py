@@ -26,6 +26,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                         "(default 1)")
     parser.add_argument("--region", help="default region for every plate (a request's region overrides it)")
     parser.add_argument("--no-classifier", action="store_true", help="do not classify plates")
+    parser.add_argument("--no-refiner", action="store_true", help="keep the detector's corners (no corner refiner)")
     parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
     parser.add_argument("--ocr-model", default=None, help="recognizer: shipped name or .onnx path")
     parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
@@ -57,6 +58,7 @@ def config_from_args(args):
         raise NumberplateError("--max-upload-mb and --timeout must be > 0")
     threads = args.threads or max(1, (os.cpu_count() or 1) // (args.workers * args.inference_threads))
     reader = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, detector=args.detector,
+                           use_refiner=not args.no_refiner,
                            ocr_model=args.ocr_model, threshold=args.threshold, max_side=args.max_side,
                            threads=threads)
     return ServeConfig(reader=reader, max_upload_bytes=int(args.max_upload_mb * (1 << 20)),

@@ -69,6 +69,16 @@ def register(subparsers) -> argparse.ArgumentParser:
     _add_run_arguments(cls, data_help="datasets ({train,val,test}/{img,ann}); replace the config's [[data]] list",
                        config_help="TOML recipe (see configs/classifier.toml)", default_name="classifier")
     cls.set_defaults(func=run_classifier)
+
+    ref = stages.add_parser(
+        "refiner", help="train the corner refiner (the 4 corners of one plate, from a window around its box)",
+        description="Train the corner refiner on photo sets whose plates have true corners (VIA polygons, "
+                    "synthetic scenes from `numberplate synth scenes`); box-only plates are skipped.",
+        epilog="Example: numberplate train refiner --config configs/refiner.toml --out runs/refiner. "
+               "DIR may end in :WEIGHT.")
+    _add_run_arguments(ref, data_help="photo sets; replace the config's [[data]]",
+                       config_help="TOML recipe (see configs/refiner.toml)", default_name="refiner")
+    ref.set_defaults(func=run_refiner)
     return parser
 
 
@@ -136,6 +146,13 @@ def run_detector(args) -> int:
     from numberplate.train.detect import DetectionSource, DetectTask, DetectTrainConfig
 
     return _run_task(args, DetectTrainConfig, DetectionSource, DetectTask)
+
+
+def run_refiner(args) -> int:
+    _need_torch()
+    from numberplate.train.refine import RefineSource, RefineTask, RefineTrainConfig
+
+    return _run_task(args, RefineTrainConfig, RefineSource, RefineTask)
 
 
 def run_classifier(args) -> int:

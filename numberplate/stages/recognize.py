@@ -5,6 +5,8 @@ The same :func:`preprocess_crop` feeds training and inference, so they never dri
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +35,167 @@ def resize_crop(image: np.ndarray, height: int, width: int, channels: int) -> np
     return resized.reshape(height, width, channels)
 
 
-# Each line strip reaches this far (share of the crop height) into its neighbours, so a split that is
-# a little off still leaves every character whole in one strip.
+# A strip is a line's share of the crop height plus this much more (share of the crop height), so
+# a line whose cut is a little off still fits whole, and the text keeps the scale the models learnt.
 LINE_OVERLAP = 0.08
+
+# Finding the lines (see find_line_bands). Stroke edges: column-to-column steps above this share of
+# the crop's 98th-percentile step (and above EDGE_FLOOR grey levels), counted over the central columns.
+EDGE_SHARE, EDGE_PERCENTILE, EDGE_FLOOR, SIDE_MARGIN = 0.4, 99.5, 6.0, 0.2
+MIN_STROKES = 0.04  # a crop whose busiest row has fewer stroke edges (share of columns) has no text to go by
+MIN_LINE_ROWS = 3
+LINE_PEAK = 0.12  # every line reaches this share of the busiest row
+GAP_DEPTH = 0.7  # a cut between lines sits on a row at most this share of the lower of the two lines' peaks
+LINE_RATIO = 2.5  # the tallest line is at most this many times the lowest (in effective rows: mass / peak)
+CUT_PENALTY = 2.0  # score = share of all strokes inside the lines - CUT_PENALTY * mean(cut row / line peak)
+EDGE_OF_LINE = 0.2  # a line's band: its rows at or above this share of its peak
+MAX_VALLEYS = 10  # candidate cuts kept (the lowest valleys), bounding the search
+COLUMN_SHARE, COLUMN_MARGIN = 0.3, 0.5  # text columns: see _text_columns
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
+
+
+def _strokes(grey: np.ndarray, level_rows: np.ndarray | None = None) -> np.ndarray:
+    """Boolean H x (W - 1) map of sharp column-to-column steps (character strokes, either polarity); the
+    threshold follows the crop's own contrast (measured over ``level_rows`` when given)."""
+    dx = cv2.absdiff(grey[:, 1:], grey[:, :-1])
+    sample = dx if level_rows is None else dx[level_rows]
+    if sample.dtype == np.uint8:  # a histogram is much quicker than np.percentile here
+        counts = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()
+        high = int(np.searchsorted(np.cumsum(counts), EDGE_PERCENTILE / 100 * sample.size))
+    else:
+        high = float(np.percentile(sample, EDGE_PERCENTILE))
+    return dx > max(EDGE_FLOOR, EDGE_SHARE * high)
+
+
+def _valleys(profile: np.ndarray) -> np.ndarray:
+    """Rows of the local minima of ``profile`` (the middle row of a flat minimum)."""
+    change = np.flatnonzero(np.diff(profile)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(profile)]]) - 1
+    values = profile[starts]
+    before = np.concatenate([[np.inf], values[:-1]])
+    after = np.concatenate([values[1:], [np.inf]])
+    lowest = (values < before) & (values < after)
+    return (starts[lowest] + ends[lowest]) // 2
+
+
+@functools.lru_cache(maxsize=32)
+def _choices(count: int, size: int) -> np.ndarray:
+    return np.array(list(itertools.combinations(range(count), size)), np.intp).reshape(-1, size)
+
+
+def _line_bands(grey: np.ndarray, lines: int) -> list[tuple[int, int]] | None:
+    """The text rows of each line (top, bottom exclusive), or None when the image gives no sound answer."""
+    height, width = grey.shape
+    if height < lines * MIN_LINE_ROWS or width < 8:
+        return None
+    side = int(width * SIDE_MARGIN)
+    strokes = _strokes(grey[:, side:width - side])
+    profile = np.count_nonzero(strokes, axis=1).astype(np.float32) / strokes.shape[1]
+    size = 2 * max(1, round(height / 40)) + 1
+    profile = cv2.GaussianBlur(profile[:, None], (1, size), 0).ravel()
+    peak = float(profile.max())
+    if peak < MIN_STROKES:
+        return None
+    profile = np.round(profile / peak, 3)  # flat stretches stay flat, so their middle row is the valley
+    valleys = _valleys(profile)
+    valleys = valleys[profile[valleys] <= GAP_DEPTH]
+    if len(valleys) > MAX_VALLEYS:
+        valleys = np.sort(valleys[np.argsort(profile[valleys], kind="stable")[:MAX_VALLEYS]])
+    # Candidate cuts: the valleys and the crop's top and bottom (worth the profile's first or last row).
+    cuts_at = np.concatenate([[0], valleys[valleys > 0], [height]])
+    if len(cuts_at) < lines + 1:
+        return None
+    cut_value = profile[np.minimum(cuts_at, height - 1)]
+    cumulative = np.concatenate([[0.0], np.cumsum(profile, dtype=np.float64)])
+    count = len(cuts_at)
+    # peak_between[a, b]: the profile's maximum between candidates a < b, from the maxima between neighbours.
+    neighbours = np.maximum.reduceat(profile, cuts_at[:-1])
+    later = np.arange(count - 1)[None, :] >= np.arange(count)[:, None]
+    peak_between = np.zeros((count, count), np.float32)
+    peak_between[:, 1:] = np.maximum.accumulate(np.where(later, neighbours[None, :], 0.0), axis=1)
+    choice = _choices(count, lines + 1)  # every way to pick lines + 1 cuts, as candidate indices
+    cuts = cuts_at[choice]
+    peaks = peak_between[choice[:, :-1], choice[:, 1:]]
+    mass = cumulative[cuts[:, 1:]] - cumulative[cuts[:, :-1]]
+    rows = mass / np.maximum(peaks, 1e-6)  # a line's effective height
+    values = cut_value[choice]
+    sound = (peaks >= LINE_PEAK).all(axis=1) & (np.diff(cuts, axis=1) >= MIN_LINE_ROWS).all(axis=1)
+    sound &= rows.max(axis=1) <= LINE_RATIO * rows.min(axis=1)
+    sound &= (values[:, 1:-1] <= GAP_DEPTH * np.minimum(peaks[:, :-1], peaks[:, 1:])).all(axis=1)
+    if not sound.any():
+        return None
+    beside = np.concatenate([peaks[:, :1], np.minimum(peaks[:, :-1], peaks[:, 1:]), peaks[:, -1:]], axis=1)
+    score = mass.sum(axis=1) / cumulative[-1] - CUT_PENALTY * (values / np.maximum(beside, 1e-6)).mean(axis=1)
+    best = cuts[int(np.argmax(np.where(sound, score, -np.inf)))]
+    bands = []
+    for top, bottom in zip(best[:-1], best[1:]):
+        segment = profile[top:bottom]
+        inked = np.flatnonzero(segment >= EDGE_OF_LINE * segment.max())
+        bands.append((int(top + inked[0]), int(top + inked[-1] + 1)))
+    return bands
+
+
+def find_line_bands(image: np.ndarray, lines: int) -> list[tuple[int, int]]:
+    """The rows of each text line of a multi-line plate crop: ``(top, bottom)`` per line, top line first,
+    ``image[top:bottom]`` holding the line's characters.
+
+    Lines are found from the image rather than assumed to split the crop evenly: a plate seldom fills
+    its crop's height (detector margins, tilt) and its lines differ in height, so even cuts go through
+    characters, most on small three-line plates. Character strokes make sharp steps from column to
+    column (|d/dx|, either polarity, light or dark plates alike); the share of such steps per row over
+    the central columns, smoothed, is high on text rows and low in the gaps, the plate's margins and
+    plain background. The cuts are the profile's valleys (or the crop's edges) that best frame
+    ``lines`` lines: each line with a clear peak, lines of similar height, cuts low next to the lines
+    they divide, as much of the strokes inside as possible, as little at the cuts. Each band is then
+    trimmed to its line's rows. Without a sound answer (a blank crop, no valleys between lines, a line
+    too thin) the crop is split into equal strips, as before. NumPy/OpenCV only, a fraction of a
+    millisecond per crop.
+    """
+    height = image.shape[0]
+    if lines <= 1:
+        return [(0, height)]
+    bands = _line_bands(_grey(image), lines)
+    if bands is None:
+        return [(index * height // lines, (index + 1) * height // lines) for index in range(lines)]
+    return bands
+
+
+def _text_columns(grey: np.ndarray, bands: list[tuple[int, int]]) -> tuple[int, int]:
+    """The columns holding the text (first, last exclusive), with half a line height of margin.
+
+    Strokes are counted per column on the lines' rows, less the count on the rows between and around
+    them: characters are on the line rows only, while the plate's sides, flag edges and background
+    texture run through the gaps as well. A three-line plate's text is a narrow column in the middle:
+    keeping the whole width would leave the strips mostly empty and the characters a few pixels wide
+    once the strips are side by side.
+    """
+    height, width = grey.shape
+    line_rows = max(bottom - top for top, bottom in bands)
+    inside = np.zeros(height, bool)
+    for top, bottom in bands:
+        inside[top:bottom] = True
+    reach = round(0.5 * line_rows)
+    outside = np.zeros(height, bool)
+    outside[max(0, bands[0][0] - reach):min(height, bands[-1][1] + reach)] = True
+    outside &= ~inside
+    strokes = _strokes(grey, inside)
+    score = strokes[inside].mean(axis=0) - (strokes[outside].mean(axis=0) if outside.any() else 0.0)
+    size = 2 * max(1, round(0.25 * line_rows)) + 1
+    score = np.convolve(score, np.full(size, 1.0 / size), mode="same")
+    if score.max() <= 0:
+        return 0, width
+    text = np.flatnonzero(score >= COLUMN_SHARE * score.max())
+    margin = round(COLUMN_MARGIN * line_rows)
+    first, last = max(0, int(text[0]) - margin), min(width, int(text[-1]) + 2 + margin)
+    return (first, last) if last - first >= line_rows else (0, width)
 
 
 def lines_side_by_side(image: np.ndarray, lines: int) -> np.ndarray:
@@ -43,17 +203,33 @@ def lines_side_by_side(image: np.ndarray, lines: int) -> np.ndarray:
 
     The recognizer reads one line of characters; a two-line square plate (``AB`` over ``1234``)
     becomes ``AB | 1234`` read left to right, top line first. One-line crops pass through unchanged.
+
+    The lines come from :func:`find_line_bands`. Every strip is ``1 / lines + LINE_OVERLAP`` of the crop
+    high (more if a line is taller), centred on its line; rows past the middle of the gap to a
+    neighbouring line repeat the gap's row, so no strip shows pieces of another line. The strips keep
+    only the text's columns (:func:`_text_columns`). When no lines are found, the strips are the
+    crop's equal shares, each reaching into its neighbours.
     """
     if lines <= 1:
         return image
     height = image.shape[0]
+    strip = max(1, min(height, round(height * (1 / lines + LINE_OVERLAP))))
+    grey = _grey(image)
+    bands = _line_bands(grey, lines)
+    if bands is None:
+        tops = [min(max(0, round((index + 0.5) * height / lines - strip / 2)), height - strip)
+                for index in range(lines)]
+        return np.hstack([image[top:top + strip] for top in tops])
+    strip = max(strip, max(bottom - top for top, bottom in bands) + 2)
+    first, last = _text_columns(grey, bands)
     strips = []
-    for index in range(lines):
-        top = max(0, int(round((index / lines - LINE_OVERLAP) * height)))
-        bottom = min(height, int(round(((index + 1) / lines + LINE_OVERLAP) * height)))
-        strips.append(image[top:bottom])
-    strip_height = min(s.shape[0] for s in strips)
-    return np.hstack([s[:strip_height] for s in strips])
+    for index, (top, bottom) in enumerate(bands):
+        above = 0 if index == 0 else (bands[index - 1][1] + top) // 2
+        below = height if index == lines - 1 else (bottom + bands[index + 1][0] + 1) // 2
+        start = round((top + bottom - strip) / 2)
+        rows = np.clip(np.arange(start, start + strip), above, below - 1)
+        strips.append(image[rows, first:last])
+    return np.hstack(strips)
 
 
 def to_tensor_layout(batch: np.ndarray) -> np.ndarray:

@@ -44,6 +44,10 @@ def build_from_checkpoint(state: dict) -> tuple[nn.Module, dict]:
         from numberplate.models.classifier import ClassifierConfig, PlateClassifier
 
         model = PlateClassifier(ClassifierConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
+    elif kind == "refine":
+        from numberplate.models.refiner import CornerRefiner, RefinerConfig
+
+        model = CornerRefiner(RefinerConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
     else:
         raise ConfigError(f"cannot export a {kind!r} checkpoint")
     model.load_state_dict(state["model"])
@@ -73,6 +77,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
         return _export_detector(model, task, state, out, name, metrics, extra_card)
     if task["kind"] == "classify":
         return _export_classifier(model, task, state, out, name, metrics, extra_card)
+    if task["kind"] == "refine":
+        return _export_refiner(model, task, state, out, name, metrics, extra_card)
     cfg = model.config
     out.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.rand(1, cfg.in_channels, cfg.input_height, cfg.input_width)
@@ -193,6 +199,39 @@ def _export_classifier(model: nn.Module, task: dict, state: dict, out: Path, nam
         expected = [t.numpy() for t in wrapped(batch)]
     actual = load_model(out, task="classify", threads=1).run_all(batch.numpy())
     diff = max(float(np.abs(e - a).max()) for e, a in zip(expected, actual))
+    if diff > PARITY_TOLERANCE:
+        raise WeightsError(f"{out}: ONNX output differs from PyTorch by {diff:.2e} (> {PARITY_TOLERANCE})")
+    return card
+
+
+def _export_refiner(model: nn.Module, task: dict, state: dict, out: Path, name: str | None, metrics: dict | None,
+                    extra_card: dict | None) -> dict:
+    """One output, the 8 corner coordinates in window units; the card carries the window padding."""
+    cfg = model.config
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".onnx.tmp")
+    torch.onnx.export(model.eval(), torch.rand(1, 3, cfg.input_height, cfg.input_width), str(tmp),
+                      input_names=["images"], output_names=["corners"],
+                      dynamic_axes={"images": {0: "batch"}, "corners": {0: "batch"}}, opset_version=17, dynamo=False)
+    tmp.replace(out)
+    card = {
+        **_common_card(state, task, out, name, metrics),
+        "task": "refine",
+        "architecture": "cnn-corner-regressor",
+        "input": {"height": cfg.input_height, "width": cfg.input_width, "channels": 3, "layout": "NCHW",
+                  "range": "0..1", "color": "rgb", "window": task["window"],
+                  "resize": "the detection box padded by window, stretched to height x width"},
+        "output": "corners: N x 8, (x, y) of the top-left, top-right, bottom-right, bottom-left corners in "
+                  "window units (0..1 inside the window)",
+        "sha256": sha256_of(out),
+        **(extra_card or {}),
+    }
+    atomic_write_json(out.with_suffix(".json"), card, indent=2)
+    batch = torch.rand(8, 3, cfg.input_height, cfg.input_width)
+    with torch.no_grad():
+        expected = model(batch).numpy()
+    actual = load_model(out, task="refine", threads=1).run(batch.numpy())
+    diff = float(np.abs(expected - actual).max())
     if diff > PARITY_TOLERANCE:
         raise WeightsError(f"{out}: ONNX output differs from PyTorch by {diff:.2e} (> {PARITY_TOLERANCE})")
     return card

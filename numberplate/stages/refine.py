@@ -1,0 +1,105 @@
+"""Corner refinement stage: re-locate each detected plate's corners in a window around it (ONNX Runtime).
+
+The window is the detection box padded by a share of its width and height (the detector's corners can be
+off by ~10% of the width, mostly up and down), stretched to the refiner's input size. Training
+(``numberplate/train/refine.py``) cuts its windows with the same functions, from jittered true corners.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from numberplate.types import Detection
+
+DEFAULT_REFINER = "refiner-plates"
+
+
+@dataclass(frozen=True)
+class WindowPadding:
+    """How far the window reaches beyond the box: ``x`` of the box width each side; ``y_height`` of the box
+    height plus ``y_width`` of the box width above and below; plus ``pixels`` everywhere."""
+
+    x: float = 0.12
+    y_height: float = 0.3
+    y_width: float = 0.06
+    pixels: float = 2.0
+
+
+def corner_window(box, padding: WindowPadding = WindowPadding()) -> tuple[float, float, float, float]:
+    """The window ``(x1, y1, x2, y2)`` the refiner looks at for a plate found at ``box``."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    w, h = max(x2 - x1, 1.0), max(y2 - y1, 1.0)
+    pad_x = padding.x * w + padding.pixels
+    pad_y = padding.y_height * h + padding.y_width * w + padding.pixels
+    return x1 - pad_x, y1 - pad_y, x2 + pad_x, y2 + pad_y
+
+
+def window_crop(image: np.ndarray, window, width: int, height: int) -> np.ndarray:
+    """The window of ``image`` stretched to ``height x width`` (grey 114 beyond the photo's edges)."""
+    x1, y1, x2, y2 = window
+    sx, sy = width / max(x2 - x1, 1e-6), height / max(y2 - y1, 1e-6)
+    matrix = np.array([[sx, 0.0, -x1 * sx], [0.0, sy, -y1 * sy]], np.float32)
+    # Shrinking a big plate into the window: smooth first so thin strokes do not alias.
+    shrink = 1.0 / min(sx, sy)
+    source = cv2.GaussianBlur(image, (0, 0), 0.5 * shrink) if shrink > 2.0 else image
+    return cv2.warpAffine(source, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114))
+
+
+def to_window_units(points, window) -> np.ndarray:
+    """Pixel points (N x 2) -> window units (0..1 inside the window)."""
+    x1, y1, x2, y2 = window
+    points = np.asarray(points, np.float32)
+    return (points - [x1, y1]) / [max(x2 - x1, 1e-6), max(y2 - y1, 1e-6)]
+
+
+def from_window_units(units, window) -> np.ndarray:
+    """Window units (N x 2) -> pixel points."""
+    x1, y1, x2, y2 = window
+    return np.asarray(units, np.float32) * [x2 - x1, y2 - y1] + [x1, y1]
+
+
+class Refiner:
+    """Re-locates the corners of detected plates.
+
+    Args:
+        model: shipped model name or path of an ``.onnx`` file with its card.
+        threads: ONNX Runtime threads (None = all cores).
+        max_shift: a refined corner that moves further than this share of the plate width from the
+            detector's is not trusted; that plate keeps the detector's corners.
+    """
+
+    def __init__(self, model: str = DEFAULT_REFINER, threads: int | None = None, max_shift: float = 0.35):
+        from numberplate.runtime import load_model
+
+        self.model = load_model(model, task="refine", threads=threads)
+        card = self.model.card
+        self.width, self.height = int(card["input"]["width"]), int(card["input"]["height"])
+        self.padding = WindowPadding(**card["input"].get("window", {}))
+        self.max_shift = max_shift
+
+    def __call__(self, image: np.ndarray, detections: list[Detection]) -> list[Detection]:
+        """The same detections with refined corners (and boxes: the corners' bounding box)."""
+        if not detections:
+            return []
+        windows = [corner_window(d.box, self.padding) for d in detections]
+        crops = np.stack([window_crop(image, w, self.width, self.height) for w in windows])
+        units = self.model.run(crops.transpose(0, 3, 1, 2).astype(np.float32) / 255.0).reshape(-1, 4, 2)
+        h, w = image.shape[:2]
+        refined = []
+        for detection, window, corners in zip(detections, windows, units):
+            quad = from_window_units(corners, window)
+            old = np.asarray(detection.corners, np.float32)
+            width = max(float(np.linalg.norm(old[1] - old[0])), 1.0)
+            if not np.all(np.isfinite(quad)) or np.linalg.norm(quad - old, axis=1).max() > self.max_shift * width:
+                refined.append(detection)
+                continue
+            quad[:, 0] = quad[:, 0].clip(0, w - 1)
+            quad[:, 1] = quad[:, 1].clip(0, h - 1)
+            box = (float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max()))
+            refined.append(Detection(box, tuple((float(x), float(y)) for x, y in quad), detection.score,
+                                     detection.label))
+        return refined
