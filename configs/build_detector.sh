@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Reproduces the shipped detector: synthetic scenes, training, export into numberplate/weights, evaluation.
+# Reproduces the shipped detector and corner refiner: synthetic scenes, training, export into
+# numberplate/weights, evaluation.
 # Run from the repository root with ../shared beside it:  bash configs/build_detector.sh
 # Stages can be picked: STAGES="scenes train" bash configs/build_detector.sh
 set -euo pipefail
 JOBS=${JOBS:-2}
 FONTS=${FONTS:-../shared/fonts}
-STAGES=${STAGES:-"scenes train export eval"}
+STAGES=${STAGES:-"scenes train refiner export eval"}
 has() { [[ " $STAGES " == *" $1 "* ]]; }
 D=../shared/data
 
@@ -29,9 +30,16 @@ if has train; then
     --init-from work/runs/detector-base/best.pt --epochs 20 --lr 0.0015
 fi
 
+if has refiner; then
+  # The corner refiner learns from the same scenes (their corners are exact).
+  numberplate train refiner --config configs/refiner.toml --out work/runs/refiner-plates
+fi
+
 if has export; then
   numberplate export work/runs/detector-plates/best.pt --out numberplate/weights/detector-plates.onnx \
     --name detector-plates
+  numberplate export work/runs/refiner-plates/best.pt --out numberplate/weights/refiner-plates.onnx \
+    --name refiner-plates
 fi
 
 if has eval; then

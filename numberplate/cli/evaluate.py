@@ -281,11 +281,12 @@ def evaluate_read(reader, records) -> dict:
     """Run the pipeline on labelled photos; return end-to-end and detection metrics, timings, failures."""
     from numberplate.data.images import read_image
     from numberplate.errors import InputError
-    from numberplate.train.detect import match_detections
+    from numberplate.train.detect import corner_error, match_detections
 
     labelled = texted = read_ok = found = predicted = unmatched = 0
     timings: dict[str, float] = {}
     failures, unreadable = [], []
+    corner_errors: list[float] = []
     photos = 0
     for record in records:
         try:
@@ -303,6 +304,8 @@ def evaluate_read(reader, records) -> dict:
         found += len(pairs)
         predicted += len(result.plates)
         unmatched += len(result.plates) - len(pairs)
+        corner_errors.extend(corner_error(result.plates[p].detection.corners, truths[t].corners)
+                             for p, t in pairs if truths[t].has_corners)
         texts_found = {_plain(p.text) for p in result.plates if p.text}
         problems = []
         matched_truths = {t for _, t in pairs}
@@ -324,6 +327,8 @@ def evaluate_read(reader, records) -> dict:
         "detection_recall": found / labelled if labelled else None,
         "detection_precision": found / predicted if predicted else None,
         "unmatched_predictions": unmatched,
+        # Median over found plates with true corners: worst corner's distance / the plate's width.
+        "corner_error": float(np.median(corner_errors)) if corner_errors else None,
         "ms_per_photo": {k: 1000 * v / max(photos, 1) for k, v in timings.items()},
         "photos_per_second": photos / sum(timings.values()) if timings else 0.0,
         "unreadable": unreadable,
@@ -399,7 +404,10 @@ def run_read(args) -> int:
             print(f"{root}: {summary['photos']} photos, {summary['plates']} plates: end-to-end "
                   f"{pct(summary['end_to_end_accuracy'])}, detection recall {pct(summary['detection_recall'])}, "
                   f"precision {pct(summary['detection_precision'])} ({summary['unmatched_predictions']} "
-                  f"predictions match no label); per photo: {times}; {summary['photos_per_second']:.1f} photos/s")
+                  f"predictions match no label)"
+                  + ("" if summary["corner_error"] is None else
+                     f", corner error {100 * summary['corner_error']:.1f}% of the plate width")
+                  + f"; per photo: {times}; {summary['photos_per_second']:.1f} photos/s")
     if args.report:
         write_report(args.report, "numberplate eval read: " + " ".join(args.data), all_failures)
         print(f"report: {args.report}", file=sys.stderr)

@@ -40,15 +40,15 @@ def resize_crop(image: np.ndarray, height: int, width: int, channels: int) -> np
 LINE_OVERLAP = 0.08
 
 # Finding the lines (see find_line_bands). Stroke edges: column-to-column steps above this share of
-# the crop's 98th-percentile step (and above EDGE_FLOOR grey levels), counted over the central columns.
-EDGE_SHARE, EDGE_PERCENTILE, EDGE_FLOOR, SIDE_MARGIN = 0.4, 99.5, 6.0, 0.2
+# the crop's EDGE_PERCENTILE-th percentile step (and above EDGE_FLOOR grey levels), over the central columns.
+EDGE_SHARE, EDGE_PERCENTILE, EDGE_FLOOR, SIDE_MARGIN = 0.4, 99, 6.0, 0.2
 MIN_STROKES = 0.04  # a crop whose busiest row has fewer stroke edges (share of columns) has no text to go by
 MIN_LINE_ROWS = 3
 LINE_PEAK = 0.12  # every line reaches this share of the busiest row
 GAP_DEPTH = 0.7  # a cut between lines sits on a row at most this share of the lower of the two lines' peaks
 LINE_RATIO = 2.5  # the tallest line is at most this many times the lowest (in effective rows: mass / peak)
 CUT_PENALTY = 2.0  # score = share of all strokes inside the lines - CUT_PENALTY * mean(cut row / line peak)
-EDGE_OF_LINE = 0.2  # a line's band: its rows at or above this share of its peak
+EDGE_OF_LINE = 0.15  # a line's band: its rows at or above this share of its peak
 MAX_VALLEYS = 10  # candidate cuts kept (the lowest valleys), bounding the search
 COLUMN_SHARE, COLUMN_MARGIN = 0.3, 0.5  # text columns: see _text_columns
 
@@ -186,8 +186,9 @@ def _text_columns(grey: np.ndarray, bands: list[tuple[int, int]]) -> tuple[int, 
     outside = np.zeros(height, bool)
     outside[max(0, bands[0][0] - reach):min(height, bands[-1][1] + reach)] = True
     outside &= ~inside
-    strokes = _strokes(grey, inside)
-    score = strokes[inside].mean(axis=0) - (strokes[outside].mean(axis=0) if outside.any() else 0.0)
+    strokes = _strokes(grey, inside).astype(np.float32)
+    weights = inside / inside.sum() - (outside / outside.sum() if outside.any() else 0.0)
+    score = weights.astype(np.float32) @ strokes
     size = 2 * max(1, round(0.25 * line_rows)) + 1
     score = np.convolve(score, np.full(size, 1.0 / size), mode="same")
     if score.max() <= 0:
@@ -227,8 +228,9 @@ def lines_side_by_side(image: np.ndarray, lines: int) -> np.ndarray:
         above = 0 if index == 0 else (bands[index - 1][1] + top) // 2
         below = height if index == lines - 1 else (bottom + bands[index + 1][0] + 1) // 2
         start = round((top + bottom - strip) / 2)
-        rows = np.clip(np.arange(start, start + strip), above, below - 1)
-        strips.append(image[rows, first:last])
+        real_top, real_bottom = max(start, above), min(start + strip, below)
+        strips.append(cv2.copyMakeBorder(image[real_top:real_bottom, first:last], real_top - start,
+                                         start + strip - real_bottom, 0, 0, cv2.BORDER_REPLICATE))
     return np.hstack(strips)
 
 
