@@ -37,14 +37,10 @@ if has finetune; then
   for family in ua ru kz latin; do
     numberplate train ocr --config "configs/ocr-$family.toml" --out "work/runs/ocr-$family"
   done
-  # The Latin family's second stage (longer, lower learning rate, real crops weighted up); the shipped
-  # ocr-latin is this run. Equivalent start on a fresh checkout: --init-from ocr-latin of v0.3.0.
-  numberplate train ocr --config configs/ocr-latin-real.toml --out work/runs/ocr-latin-real
 fi
 
 if has export; then
-  for name in universal ua ru kz; do
+  for name in universal ua ru kz latin; do
     numberplate export "work/runs/ocr-$name/best.pt" --out "numberplate/weights/ocr-$name.onnx" --name "ocr-$name"
   done
-  numberplate export work/runs/ocr-latin-real/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
 fi

@@ -177,8 +177,10 @@ def test_eval_read_prints_metrics_and_writes_a_failure_report(trained_detector, 
     metrics = json.loads(result.stdout)
     assert metrics["photos"] == 16 and metrics["plates"] >= 8
     assert 0.0 <= metrics["end_to_end_accuracy"] <= 1.0
-    assert {"detect", "rectify", "recognize"} <= set(metrics["ms_per_photo"]) <= {"detect", "rectify", "classify",
-                                                                                 "recognize"}
+    assert {"detect", "rectify", "recognize"} <= set(metrics["ms_per_photo"]) <= {"detect", "refine", "rectify",
+                                                                                 "classify", "recognize"}
+    # Scenes have true corners: the corner error is reported for the plates found.
+    assert "corner_error" in metrics and (metrics["corner_error"] is None or 0 <= metrics["corner_error"] < 10)
     page = report.read_text()
     # A barely trained detector misses plates: each failure is listed with its thumbnail.
     assert "data:image/jpeg;base64," in page and "not detected" in page

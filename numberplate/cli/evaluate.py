@@ -139,13 +139,15 @@ def run_ocr(args) -> int:
             status = max(status, records)
             break
         result = evaluate_ocr(recognizer, records)
+        # Multi-line plates are routed to another model than one-line ones: name every model that read.
+        models = "+".join(sorted({Path(recognizer.model_name(r.count_lines)).stem for r in records}))
         for problem in result["unreadable"]:
             print(f"error: {problem}", file=sys.stderr)
         if args.json:
-            print(json.dumps({"data": root, "split": args.split, "model": recognizer.model.name,
+            print(json.dumps({"data": root, "split": args.split, "model": models,
                               "region": args.region, **{k: v for k, v in result.items() if k != "errors"}}))
         else:
-            print(f"{root} [{args.split}] model {recognizer.model.name} region {args.region or '-'}: "
+            print(f"{root} [{args.split}] model {models} region {args.region or '-'}: "
                   f"{result['plates']} plates, exact {100 * result['exact_accuracy']:.2f}% "
                   f"(O/0 merged {100 * result['exact_accuracy_o0_merged']:.2f}%), "
                   f"CER {100 * result['cer']:.2f}%, {result['plates_per_second']:.0f} plates/s")
