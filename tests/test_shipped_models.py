@@ -27,6 +27,25 @@ def test_every_expected_model_ships_with_a_valid_card():
         assert model.card["recipe"]["name"] == name and model.card["metrics"]
 
 
+def test_shipped_refiner_moves_rough_corners_onto_the_plate():
+    import cv2
+
+    from numberplate.stages.refine import Refiner
+    from numberplate.types import Detection
+
+    # A light plate with dark text on a dark car, and a detection whose corners are off by ~10% of the width.
+    image = np.full((240, 320, 3), 50, np.uint8)
+    truth = np.array([[100, 100], [220, 106], [219, 134], [99, 128]], np.float32)
+    cv2.fillPoly(image, [truth.astype(np.int32)], (230, 230, 230))
+    cv2.putText(image, "AB 1234", (112, 127), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (20, 20, 20), 2)
+    rough = truth + np.array([[-9, -8], [10, -9], [8, 10], [-10, 9]], np.float32)
+    detection = Detection((*rough.min(axis=0), *rough.max(axis=0)), tuple(map(tuple, rough.tolist())), 0.9, "numberplate")
+    refined = np.array(Refiner(threads=1)(image, [detection])[0].corners)
+    before = np.linalg.norm(rough - truth, axis=1).max()
+    after = np.linalg.norm(refined - truth, axis=1).max()
+    assert after < before / 2, (before, after)
+
+
 def _clean_crops(region_type: str, count: int, seed: int):
     pytest.importorskip("PIL")
     from numberplate.synth.augment import capture

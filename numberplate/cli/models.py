@@ -15,7 +15,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 # The validation metric each task's training selects on (see the Task's ``monitor``).
-_MONITOR = {"ocr": "acc", "detect": "f1", "classify": "score"}
+_MONITOR = {"ocr": "acc", "detect": "f1", "classify": "score", "refine": "window_error"}
 
 
 def _headline(card: dict) -> str:
