@@ -13,12 +13,17 @@ from numberplate.data.detection import write_detection  # noqa: E402
 from numberplate.data.records import ImageRecord, PlateAnnotation  # noqa: E402
 from numberplate.errors import ConfigError  # noqa: E402
 from numberplate.models.refiner import RefinerConfig  # noqa: E402
-from numberplate.stages.refine import (  # noqa: E402
-    Refiner, WindowPadding, corner_window, from_window_units, to_window_units, window_crop)
+from numberplate.stages.refine import Refiner, WindowPadding, corner_window, from_window_units, to_window_units, window_crop  # noqa: E402
 from numberplate.train.export import export_checkpoint  # noqa: E402
 from numberplate.train.loop import LoopConfig, fit  # noqa: E402
 from numberplate.train.refine import (  # noqa: E402
-    PlateContext, RefineAugmentConfig, RefineSource, RefineTask, RefineTrainConfig, make_sample)
+    PlateContext,
+    RefineAugmentConfig,
+    RefineSource,
+    RefineTask,
+    RefineTrainConfig,
+    make_sample,
+)
 from numberplate.types import Detection  # noqa: E402
 
 TINY = RefinerConfig(widths=(8, 8, 8, 8), hidden=16)
