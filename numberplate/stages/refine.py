@@ -41,10 +41,18 @@ def window_crop(image: np.ndarray, window, width: int, height: int) -> np.ndarra
     """The window of ``image`` stretched to ``height x width`` (grey 114 beyond the photo's edges)."""
     x1, y1, x2, y2 = window
     sx, sy = width / max(x2 - x1, 1e-6), height / max(y2 - y1, 1e-6)
-    matrix = np.array([[sx, 0.0, -x1 * sx], [0.0, sy, -y1 * sy]], np.float32)
+    # Only the window's pixels (plus a row and column for interpolation) are touched, not the photo.
+    h, w = image.shape[:2]
+    left, top = max(int(np.floor(x1)) - 1, 0), max(int(np.floor(y1)) - 1, 0)
+    right, bottom = min(int(np.ceil(x2)) + 2, w), min(int(np.ceil(y2)) + 2, h)
+    if right <= left or bottom <= top:  # the window lies wholly outside the photo
+        return np.full((height, width, 3), 114, np.uint8)
+    source = image[top:bottom, left:right]
     # Shrinking a big plate into the window: smooth first so thin strokes do not alias.
     shrink = 1.0 / min(sx, sy)
-    source = cv2.GaussianBlur(image, (0, 0), 0.5 * shrink) if shrink > 2.0 else image
+    if shrink > 2.0:
+        source = cv2.GaussianBlur(source, (0, 0), 0.5 * shrink)
+    matrix = np.array([[sx, 0.0, -(x1 - left) * sx], [0.0, sy, -(y1 - top) * sy]], np.float32)
     return cv2.warpAffine(source, matrix, (width, height), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114))
 
