@@ -13,7 +13,7 @@ pytest.importorskip("PIL")
 
 from numberplate.data.detection import read_detection, write_detection  # noqa: E402
 from numberplate.data.records import ImageRecord, PlateAnnotation  # noqa: E402
-from numberplate.errors import ConfigError  # noqa: E402
+from numberplate.errors import ConfigError, InputError  # noqa: E402
 from numberplate.models.detector import DetectorConfig  # noqa: E402
 from numberplate.regions import get_spec  # noqa: E402
 from numberplate.stages.detect import Detector  # noqa: E402
@@ -83,6 +83,23 @@ def test_generate_scenes_writes_a_via_dataset_with_splits(tmp_path):
     assert {r.split for r in records} <= {"train", "val"} and "train" in counts
     synthetic = [p for r in records for p in r.plates if p.attributes.get("synthetic")]
     assert synthetic and all(p.has_corners and p.text for p in synthetic)
+
+
+def test_scenes_place_real_plate_crops_labelled_by_their_box(tmp_path):
+    from conftest import make_ocr_dataset
+
+    crops = make_ocr_dataset(tmp_path / "crops", counts=(6, 1, 1), region="br")
+    backgrounds = _backgrounds(tmp_path / "bg", with_plate=False)
+    generate_scenes([backgrounds], 10, tmp_path / "scenes", ["ua"], seed=4, plate_crops=[crops])
+    plates = [p for r in read_detection(tmp_path / "scenes") for p in r.plates]
+    real = [p for p in plates if p.attributes.get("real_crop")]
+    rendered = [p for p in plates if not p.attributes.get("real_crop")]
+    assert real and rendered  # about half and half
+    train_texts = {json.loads(f.read_text())["description"] for f in (crops / "train" / "ann").glob("*.json")}
+    assert all(p.text in train_texts and p.region == "br" and not p.has_corners for p in real)
+    assert all(p.has_corners and p.region.startswith("ua") for p in rendered)
+    with pytest.raises(InputError, match="no readable one-line plate crops"):
+        generate_scenes([backgrounds], 2, tmp_path / "none", ["ua"], plate_crops=[tmp_path / "crops" / "val"])
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     scenes.add_argument("--seed", type=int, default=0)
     scenes.add_argument("--jobs", type=int, default=1, help="worker processes")
     scenes.add_argument("--val-fraction", type=float, default=0.1, help="share of background photos held out")
+    scenes.add_argument("--plate-crops", nargs="+", default=[], metavar="DIR",
+                        help="crop sets of real plates (Nomeroff layout, their train split): half the placed "
+                             "plates are these real crops, labelled by their box")
     scenes.set_defaults(func=run_scenes)
 
     classify = kinds.add_parser(
@@ -87,7 +90,8 @@ def run_scenes(args) -> int:
     from numberplate.synth.scene import generate_scenes
 
     generate_scenes(args.backgrounds, args.count, args.out, args.region or ["all"], seed=args.seed,
-                    font_dirs=tuple(args.fonts), jobs=args.jobs, val_fraction=args.val_fraction)
+                    font_dirs=tuple(args.fonts), jobs=args.jobs, val_fraction=args.val_fraction,
+                    plate_crops=args.plate_crops)
     return 0
 
 

@@ -35,6 +35,8 @@ class SceneConfig:
         min_width: narrowest placed plate in pixels.
         max_width_fraction: widest placed plate, as a fraction of the photo width.
         max_yaw, max_pitch, max_roll: pose ranges in degrees.
+        crop_share: when real plate crops are given, the share of placed plates that are real crops
+            instead of rendered ones.
     """
 
     max_side: int = 1280
@@ -45,6 +47,16 @@ class SceneConfig:
     max_yaw: float = 50.0
     max_pitch: float = 25.0
     max_roll: float = 12.0
+    crop_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class PlateCrop:
+    """A real plate photographed tight to its edges (an OCR crop), placed into scenes as it is."""
+
+    image: np.ndarray  # RGB uint8
+    text: str
+    region: str
 
 
 def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -119,7 +131,8 @@ def _finish(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[RegionSpec],
                weights: np.ndarray, fonts: FontBook, rng: np.random.Generator,
-               config: SceneConfig | None = None) -> tuple[np.ndarray, list[PlateAnnotation]]:
+               config: SceneConfig | None = None,
+               crops: list[PlateCrop] | None = None) -> tuple[np.ndarray, list[PlateAnnotation]]:
     """Place rendered plates into ``photo`` (RGB uint8).
 
     Args:
@@ -128,6 +141,9 @@ def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[R
         specs, weights: plate types to draw from and their probabilities.
         fonts: font lookup for the renderer.
         rng: randomness; a scene is a pure function of the generator's state.
+        crops: real plate crops; ``config.crop_share`` of the placed plates are drawn from them. Their
+            corners are the crop's, only as exact as the crop is tight, so they are labelled box-only
+            (``has_corners`` False): they teach what real plates look like, the rendered ones the corners.
 
     Returns:
         The new photo (RGB uint8, possibly scaled down) and every object in it, with exact corners for
@@ -141,10 +157,17 @@ def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[R
     h, w = photo.shape[:2]
     canvas = photo.astype(np.float32)
     labels: list[PlateAnnotation] = []
-    jobs: list[tuple[np.ndarray, RegionSpec]] = []  # target corners of plates to render, and their type
+    # Target corners of the plates to place, and what goes there: a type to render or a real crop.
+    jobs: list[tuple[np.ndarray, RegionSpec | PlateCrop]] = []
     aspects = np.array([s.style.size_mm[0] / s.style.size_mm[1] for s in specs])
+    crops = crops or []
+    crop_aspects = np.array([c.image.shape[1] / c.image.shape[0] for c in crops])
 
-    def pick(aspect: float | None) -> RegionSpec:
+    def pick(aspect: float | None) -> RegionSpec | PlateCrop:
+        if crops and rng.random() < config.crop_share:
+            close = np.ones(len(crops), bool) if aspect is None else np.abs(np.log(crop_aspects / max(aspect, 0.5))) < 0.3
+            if close.any():
+                return crops[int(rng.choice(np.flatnonzero(close)))]
         p = np.asarray(weights, np.float64)
         if aspect is not None:
             # A boxed real plate fixes the outline: draw a type of about that shape (no squeezed squares).
@@ -169,10 +192,12 @@ def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[R
         if added >= wanted:
             break
         spec = pick(None)
+        aspect = (spec.image.shape[1] / spec.image.shape[0] if isinstance(spec, PlateCrop)
+                  else spec.style.size_mm[0] / spec.style.size_mm[1])
         max_width = max(config.min_width + 1, w * config.max_width_fraction)
         width = float(np.exp(rng.uniform(np.log(config.min_width), np.log(max_width))))
         center = (rng.uniform(0.05, 0.95) * w, rng.uniform(0.1, 0.95) * h)
-        corners = posed_corners(width, spec.style.size_mm[0] / spec.style.size_mm[1], center, focal,
+        corners = posed_corners(width, aspect, center, focal,
                                 rng.uniform(-1, 1) * config.max_yaw, rng.uniform(-1, 1) * config.max_pitch,
                                 rng.normal(0, config.max_roll / 2))
         box = (*corners.min(axis=0), *corners.max(axis=0))
@@ -185,6 +210,15 @@ def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[R
         added += 1
 
     for dst, spec in jobs:
+        if isinstance(spec, PlateCrop):
+            ch, cw = spec.image.shape[:2]
+            src = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], np.float32)
+            _paste(canvas, spec.image, np.full((ch, cw), 255, np.uint8), src, dst, rng)
+            (x1, y1), (x2, y2) = dst.min(axis=0).round(1), dst.max(axis=0).round(1)
+            box = ((x1, y1), (x2, y1), (x2, y2), (x1, y2))  # labelled by its box: a rectangle in VIA
+            labels.append(PlateAnnotation(tuple((float(x), float(y)) for x, y in box), "numberplate", spec.text,
+                                          spec.region, False, {"synthetic": True, "real_crop": True}))
+            continue
         text = spec.sample_text(random.Random(int(rng.integers(1 << 62))))
         target_w = float(np.linalg.norm(dst[1] - dst[0]))
         px_per_mm = float(np.clip(2.0 * target_w / spec.style.size_mm[0], 0.25, 1.0))
@@ -205,6 +239,7 @@ class _SceneJob:
     weights: tuple[float, ...]
     seed: int
     font_dirs: tuple[str, ...]
+    crops: tuple[tuple[str, str, str], ...] = ()  # real plate crops: (image path, text, region)
 
 
 def _background_split(name: str, val_fraction: float, test_fraction: float) -> str:
@@ -222,10 +257,11 @@ def _generate_scenes(job: _SceneJob) -> list[tuple[str, str, list[PlateAnnotatio
     fonts = FontBook(job.font_dirs)
     specs = [get_spec(c) for c in job.spec_codes]
     weights = np.array(job.weights) / sum(job.weights)
+    crops = [PlateCrop(read_image(path), text, region) for path, text, region in job.crops]
     out = []
     for index, photo_path, plates, split in job.scenes:
         rng = np.random.default_rng([job.seed, index])
-        image, labels = make_scene(read_image(photo_path), list(plates), specs, weights, fonts, rng)
+        image, labels = make_scene(read_image(photo_path), list(plates), specs, weights, fonts, rng, crops=crops)
         file_name = f"scene-{index:06d}.jpg"
         target = Path(job.out_dir) / split / file_name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -237,7 +273,8 @@ def _generate_scenes(job: _SceneJob) -> list[tuple[str, str, list[PlateAnnotatio
 
 def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Path, regions: list[str],
                     seed: int = 0, font_dirs: tuple[str | Path, ...] = (), jobs: int = 1,
-                    val_fraction: float = 0.1, test_fraction: float = 0.0) -> dict[str, int]:
+                    val_fraction: float = 0.1, test_fraction: float = 0.0,
+                    plate_crops: list[str | Path] = ()) -> dict[str, int]:
     """Write ``count`` synthetic scenes as a VIA dataset ``out_dir/{train,val,test}``.
 
     Args:
@@ -250,6 +287,9 @@ def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Pa
         font_dirs: extra font folders.
         jobs: worker processes.
         val_fraction, test_fraction: shares of background photos held out for val and test.
+        plate_crops: Nomeroff-layout crop sets of real plates photographed tight to their edges; the
+            readable crops of their ``train`` split are placed as they are, beside rendered plates (see
+            :func:`make_scene`). Never pass evaluation sets here.
 
     Returns:
         Scenes written per split.
@@ -272,6 +312,14 @@ def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Pa
             raise InputError(str(folder), "no photos to use as backgrounds")
         pool.extend(records)
     specs = specs_for(regions)
+    crops: list[tuple[str, str, str]] = []
+    for folder in plate_crops:
+        from numberplate.data.nomeroff import load_split
+
+        chosen = [r for r in load_split(folder, "train") if r.state == "readable" and r.count_lines == 1]
+        if not chosen:
+            raise InputError(str(folder), "no readable one-line plate crops in its train split")
+        crops.extend((str(r.image_path), r.text, r.region) for r in chosen)
     rng = np.random.default_rng(seed)
     scenes = []
     for index, pick in enumerate(rng.integers(0, len(pool), count)):
@@ -280,7 +328,7 @@ def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Pa
         scenes.append((index, str(background.image_path), tuple(background.plates), split))
     chunk, starts = chunk_starts(count, jobs)
     work = [_SceneJob(str(out_dir), tuple(scenes[start:start + chunk]), tuple(s.code for s in specs),
-                      tuple(s.weight for s in specs), seed, tuple(str(d) for d in font_dirs))
+                      tuple(s.weight for s in specs), seed, tuple(str(d) for d in font_dirs), tuple(crops))
             for start in starts]
     started = time.perf_counter()
     results, _ = run_chunks(work, _generate_scenes, jobs)
