@@ -31,6 +31,8 @@ if has universal; then
   # stopped after epoch 6 of 16 for lack of CPU time, then this).
   numberplate train ocr --config configs/ocr-universal-multi.toml --out work/runs/ocr-universal \
     --init-from work/runs/ocr-universal-multi/best.pt --epochs 4 --lr 0.0004
+  # Then the multi-line strips as they are cut now (each text line found in the image): the shipped model.
+  numberplate train ocr --config configs/ocr-universal-lines.toml --out work/runs/ocr-universal-lines
 fi
 
 if has finetune; then
@@ -40,7 +42,9 @@ if has finetune; then
 fi
 
 if has export; then
-  for name in universal ua ru kz latin; do
+  for name in ua ru kz latin; do
     numberplate export "work/runs/ocr-$name/best.pt" --out "numberplate/weights/ocr-$name.onnx" --name "ocr-$name"
   done
+  numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
+    --name ocr-universal
 fi
