@@ -130,17 +130,28 @@ def load_onnx_weights(model: nn.Module, source: str | Path, calibration: torch.T
     for index, (module, (op, arrays, attributes)) in enumerate(zip(modules, nodes)):
         where = f"{path}: layer {index} ({op})"
         if op == "Conv":
-            _set(module.weight, arrays[1], where)
+            weight = arrays[1]
             bias = arrays[2] if len(arrays) > 2 and arrays[2] is not None else np.zeros(module.out_channels,
                                                                                       np.float32)
             norm = norms.get(module)
-            if norm is not None:  # identity for now, with the folded bias; rebuilt from statistics below
+            if norm is not None:
+                # Folding multiplied each output channel by gamma / sigma; give the weights back the size a
+                # trained convolution has (He-init spread), or the optimiser's first steps, which are
+                # about lr in size whatever the weight's, would wreck the small ones. The norm undoes it.
+                fan_in = weight[0].size
+                spread = weight.reshape(len(weight), -1).std(axis=1)
+                rescale = np.where(spread > 0, np.sqrt(2.0 / fan_in) / np.maximum(spread, 1e-12), 1.0)
+                weight = weight * rescale.reshape(-1, *([1] * (weight.ndim - 1)))
+                # For now the norm is x / rescale + bias (the exported function); _rebuild_norms then gives
+                # it the statistics of its input.
                 norm.reset_parameters()
                 norm.running_var.fill_(1.0 - norm.eps)
+                _set(norm.weight, (1.0 / rescale).astype(np.float32), where)
                 _set(norm.bias, bias, where)
-            elif module.bias is not None:
+            _set(module.weight, weight, where)
+            if norm is None and module.bias is not None:
                 _set(module.bias, bias, where)
-            elif np.any(bias):
+            elif norm is None and np.any(bias):
                 raise ConfigError(f"{where}: the ONNX convolution has a bias this model has no place for")
         elif op in ("Gemm", "MatMul"):
             weight = arrays[1]
@@ -164,9 +175,11 @@ _TORCH_OF = {"Conv": nn.Conv2d, "Gemm": nn.Linear, "MatMul": nn.Linear, "GRU": n
 
 
 def _rebuild_norms(model: nn.Module, norms: list[nn.BatchNorm2d], calibration: torch.Tensor) -> None:
-    """Give each identity norm the running statistics of its input, and the scale/shift that undo them.
+    """Give each norm, which computes ``x * w0 + b0`` for now, the running statistics of its input and the
+    scale/shift that keep that function: ``(x - mean) / sqrt(var + eps) * w + b`` with
+    ``w = w0 * sqrt(var + eps)`` and ``b = b0 + w0 * mean``.
 
-    In eval mode the norm still computes ``x + folded_bias``; in train mode batch statistics close to the
+    In eval mode the norm computes the exported function exactly; in train mode batch statistics close to the
     running ones keep the function close to the exported one, so fine-tuning starts where it should.
     """
     inputs: dict[nn.Module, torch.Tensor] = {}
@@ -183,10 +196,11 @@ def _rebuild_norms(model: nn.Module, norms: list[nn.BatchNorm2d], calibration: t
             x = inputs[norm]
             mean = x.mean(dim=(0, 2, 3))
             var = x.var(dim=(0, 2, 3), unbiased=False)
+            scale = norm.weight.clone()
             norm.running_mean.copy_(mean)
             norm.running_var.copy_(var)
-            norm.weight.copy_(torch.sqrt(var + norm.eps))
-            norm.bias.add_(mean)
+            norm.weight.copy_(scale * torch.sqrt(var + norm.eps))
+            norm.bias.add_(scale * mean)
 
 
 def _check_parity(model: nn.Module, path: Path, calibration: torch.Tensor) -> float:
