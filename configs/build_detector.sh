@@ -20,6 +20,11 @@ if has scenes; then
   rm -rf work/scenes-americas
   numberplate synth scenes --backgrounds "$D/negatives" "$D/detection/ro-dashcam/train" "$D/detection/ru-cars/train" \
     --region us --region br --region ar --count 2000 --out work/scenes-americas --fonts "$FONTS" --jobs "$JOBS" --seed 12
+  # American photos again, half of their plates real US/BR/AR crops (train splits only) placed as they are.
+  rm -rf work/scenes-americas-real
+  numberplate synth scenes --backgrounds "$D/negatives" "$D/detection/ro-dashcam/train" "$D/detection/ru-cars/train" \
+    --region us --region br --region ar --plate-crops "$D/ocr/us-crops" "$D/ocr/br-crops" "$D/ocr/ar-crops" \
+    --count 2500 --out work/scenes-americas-real --fonts "$FONTS" --jobs "$JOBS" --seed 13
 fi
 
 if has train; then
@@ -28,6 +33,8 @@ if has train; then
   numberplate train detector --config configs/detector.toml --out work/runs/detector-base
   numberplate train detector --config configs/detector.toml --out work/runs/detector-plates \
     --init-from work/runs/detector-base/best.pt --epochs 20 --lr 0.0015
+  # Third round: real plate crops in the scenes (the shipped detector).
+  numberplate train detector --config configs/detector-real-crops.toml --out work/runs/detector-plates-real
 fi
 
 if has refiner; then
@@ -36,7 +43,7 @@ if has refiner; then
 fi
 
 if has export; then
-  numberplate export work/runs/detector-plates/best.pt --out numberplate/weights/detector-plates.onnx \
+  numberplate export work/runs/detector-plates-real/best.pt --out numberplate/weights/detector-plates.onnx \
     --name detector-plates
   numberplate export work/runs/refiner-plates/best.pt --out numberplate/weights/refiner-plates.onnx \
     --name refiner-plates
