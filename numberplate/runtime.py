@@ -111,6 +111,9 @@ def load_model(name_or_path: str | Path, task: str, threads: int | None = None) 
     options.intra_op_num_threads = threads or os.cpu_count() or 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # A pipeline runs several models one after the other on few cores: idle worker threads that spin
+    # waiting for work would steal the CPU from the next model (the detector ran 2-3x slower).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
     try:
         session = ort.InferenceSession(str(path), options, providers=providers)

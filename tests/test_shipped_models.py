@@ -106,3 +106,9 @@ def test_models_command_lists_every_shipped_model_with_its_validation_metric(cap
         name, task, _, headline, digest = line.split("\t")
         assert (name, task) == (card["name"], card["task"]) and digest == f"sha256 {card['sha256'][:12]}"
         assert headline.startswith("val ") and headline != "val -", line
+
+
+def test_sessions_do_not_spin_between_runs():
+    # Several models run one after another on 2 cores: spinning idle threads made the detector 2-3x slower.
+    session = load_model("ocr-universal", task="ocr", threads=2).session
+    assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
