@@ -35,9 +35,8 @@ from numberplate.stages.classify import (
     score,
     to_input,
 )
-from numberplate.train.config import from_dict
 from numberplate.train.loop import LoopConfig
-from numberplate.train.onnx_import import calibration_batch, load_start_weights
+from numberplate.train.onnx_import import load_start_weights
 
 
 @dataclass
@@ -273,10 +272,7 @@ class ClassifyTask:
     def build_model(self) -> nn.Module:
         model = PlateClassifier(self.config.model)
         if self.config.init_from:
-            state = load_start_weights(
-                self.config.init_from, "classify",
-                lambda c: PlateClassifier(from_dict(ClassifierConfig, c, "card recipe.model")),
-                lambda: calibration_batch(self))
+            state = load_start_weights(self.config.init_from, self, model)
             weights = state["model"]
             if state["task"].get("regions") != self.regions:
                 # New region classes (the user's own): keep the trunk and the other heads.

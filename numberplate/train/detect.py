@@ -22,9 +22,8 @@ from numberplate.data.records import ImageRecord
 from numberplate.errors import ConfigError, InputError
 from numberplate.models.detector import CORNER_SCALE, STRIDE, DetectorConfig, PlateDetector
 from numberplate.stages.detect import box_iou, decode, letterbox, to_network_input
-from numberplate.train.config import from_dict
 from numberplate.train.loop import LoopConfig
-from numberplate.train.onnx_import import calibration_batch, load_start_weights
+from numberplate.train.onnx_import import load_start_weights
 
 #: The corners of a mirrored plate, re-listed clockwise from its (new) top-left.
 FLIP_ORDER = [1, 0, 3, 2]
@@ -244,9 +243,8 @@ class DetectTask:
     def build_model(self) -> nn.Module:
         model = PlateDetector(self.config.model)
         if self.config.init_from:
-            state = load_start_weights(self.config.init_from, "detect",
-                                       lambda c: PlateDetector(from_dict(DetectorConfig, c, "card recipe.model")),
-                                       lambda: calibration_batch(self, size=8))
+            # Photo crops are large: a few calibrate the norms well enough.
+            state = load_start_weights(self.config.init_from, self, model, calibration_size=8)
             if state["task"].get("classes") != self.classes:
                 raise ConfigError(f"{self.config.init_from}: classes {state['task'].get('classes')} differ from "
                                   f"{self.classes}")

@@ -21,10 +21,9 @@ from numberplate.errors import ConfigError, InputError
 from numberplate.models.crnn import CRNN, CRNNConfig
 from numberplate.regions import LATIN_ALPHABET, reading_order, resolve, to_internal
 from numberplate.stages.recognize import ctc_greedy_decode, lines_side_by_side, resize_crop, to_tensor_layout
-from numberplate.train.config import from_dict
 from numberplate.train.loop import LoopConfig
 from numberplate.train.metrics import char_error_rate, exact_accuracy
-from numberplate.train.onnx_import import calibration_batch, load_start_weights
+from numberplate.train.onnx_import import load_start_weights
 
 
 @dataclass
@@ -229,9 +228,7 @@ class OcrTask:
     def build_model(self) -> nn.Module:
         model = CRNN(self.config.model)
         if self.config.init_from:
-            state = load_start_weights(self.config.init_from, "ocr",
-                                       lambda c: CRNN(from_dict(CRNNConfig, c, "card recipe.model")),
-                                       lambda: calibration_batch(self))
+            state = load_start_weights(self.config.init_from, self, model)
             if state["task"]["alphabet"] != self.alphabet:
                 raise ConfigError(f"{self.config.init_from}: its alphabet {state['task']['alphabet']!r} "
                                   f"differs from this run's {self.alphabet!r}")

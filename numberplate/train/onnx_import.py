@@ -11,7 +11,6 @@ guards the whole mapping.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,20 +28,22 @@ def is_onnx_source(source: str | Path) -> bool:
     from numberplate.runtime import resolve_model_path
 
     text = str(source)
-    return text.endswith(".onnx") or (not text.endswith(".pt") and resolve_model_path(text).is_file()
-                                      and resolve_model_path(text).suffix == ".onnx")
+    if text.endswith(".onnx") or text.endswith(".pt"):
+        return text.endswith(".onnx")
+    path = resolve_model_path(text)
+    return path.suffix == ".onnx" and path.is_file()
 
 
-def onnx_card(source: str | Path, task: str) -> tuple[Path, dict]:
-    """Resolve a shipped name or ``.onnx`` path to the file and its card (checked: hash, task)."""
+def load_exported(source: str | Path, task: str):
+    """Open a shipped name or ``.onnx`` path (card, hash and task checked) as a
+    :class:`~numberplate.runtime.LoadedModel`: its path, card and an ONNX Runtime session."""
     from numberplate.errors import WeightsError
     from numberplate.runtime import load_model
 
     try:
-        loaded = load_model(source, task=task, threads=1)
+        return load_model(source, task=task, threads=1)
     except WeightsError as exc:
         raise ConfigError(str(exc)) from None
-    return loaded.path, loaded.card
 
 
 def _graph_weights(path: Path) -> list[tuple[str, list[np.ndarray], dict]]:
@@ -70,17 +71,22 @@ def _graph_weights(path: Path) -> list[tuple[str, list[np.ndarray], dict]]:
     return nodes
 
 
+def _forward_with_hooks(model: nn.Module, batch: torch.Tensor, modules, hook) -> None:
+    """One forward pass (no gradients) with ``hook(module, args, output)`` on each of ``modules``."""
+    handles = [m.register_forward_hook(hook) for m in modules]
+    try:
+        with torch.no_grad():
+            model(batch)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def _execution_order(model: nn.Module, example: torch.Tensor) -> list[nn.Module]:
     """Weighted modules in the order a forward pass calls them (the order the exported graph has)."""
     called: list[nn.Module] = []
-    hooks = [m.register_forward_hook(lambda module, *_: called.append(module))
-             for m in model.modules() if isinstance(m, _WEIGHTED)]
-    try:
-        with torch.no_grad():
-            model(example)
-    finally:
-        for hook in hooks:
-            hook.remove()
+    _forward_with_hooks(model, example, [m for m in model.modules() if isinstance(m, _WEIGHTED)],
+                        lambda module, *_: called.append(module))
     return called
 
 
@@ -119,7 +125,12 @@ def load_onnx_weights(model: nn.Module, source: str | Path, calibration: torch.T
             parity; 64 or more samples give stable statistics.
         task: the task the exported model must have ("ocr", "detect", "classify").
     """
-    path, _ = onnx_card(source, task)
+    return _import_weights(model, load_exported(source, task), calibration)
+
+
+def _import_weights(model: nn.Module, loaded, calibration: torch.Tensor) -> float:
+    """:func:`load_onnx_weights` on an opened model (its file for the weights, its session for parity)."""
+    path = loaded.path
     nodes = _graph_weights(path)
     model.eval()
     modules = _execution_order(model, calibration[:2])
@@ -168,7 +179,7 @@ def load_onnx_weights(model: nn.Module, source: str | Path, calibration: torch.T
                 _set(getattr(module, f"bias_ih_l0{suffix}"), _gru_gates(bias[direction][:3 * hidden], hidden), where)
                 _set(getattr(module, f"bias_hh_l0{suffix}"), _gru_gates(bias[direction][3 * hidden:], hidden), where)
     _rebuild_norms(model, list(norms.values()), calibration)
-    return _check_parity(model, path, calibration)
+    return _check_parity(model, loaded, calibration)
 
 
 _TORCH_OF = {"Conv": nn.Conv2d, "Gemm": nn.Linear, "MatMul": nn.Linear, "GRU": nn.GRU}
@@ -183,14 +194,8 @@ def _rebuild_norms(model: nn.Module, norms: list[nn.BatchNorm2d], calibration: t
     running ones keep the function close to the exported one, so fine-tuning starts where it should.
     """
     inputs: dict[nn.Module, torch.Tensor] = {}
-    hooks = [n.register_forward_hook(lambda module, args, _out: inputs.__setitem__(module, args[0].detach()))
-             for n in norms]
-    try:
-        with torch.no_grad():
-            model(calibration)
-    finally:
-        for hook in hooks:
-            hook.remove()
+    _forward_with_hooks(model, calibration, norms,
+                        lambda module, args, _out: inputs.__setitem__(module, args[0].detach()))
     with torch.no_grad():
         for norm in norms:
             x = inputs[norm]
@@ -203,13 +208,10 @@ def _rebuild_norms(model: nn.Module, norms: list[nn.BatchNorm2d], calibration: t
             norm.bias.add_(scale * mean)
 
 
-def _check_parity(model: nn.Module, path: Path, calibration: torch.Tensor) -> float:
+def _check_parity(model: nn.Module, loaded, calibration: torch.Tensor) -> float:
     """Largest difference between the imported model and ONNX Runtime on the calibration batch."""
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     batch = calibration[:16]
-    expected = session.run(None, {session.get_inputs()[0].name: batch.numpy()})
+    expected = loaded.run_all(batch.numpy())
     with torch.no_grad():
         actual = model(batch)
     actual = actual if isinstance(actual, (tuple, list)) else (actual,)
@@ -221,7 +223,7 @@ def _check_parity(model: nn.Module, path: Path, calibration: torch.Tensor) -> fl
             mine = mine.softmax(-1)
         error = max(error, float(np.abs(mine.numpy() - theirs).max()))
     if error > PARITY_TOLERANCE:
-        raise ConfigError(f"{path}: imported weights differ from the ONNX model by {error:.4f} "
+        raise ConfigError(f"{loaded.path}: imported weights differ from the ONNX model by {error:.4f} "
                           "(this model's layers cannot be mapped back to PyTorch)")
     return error
 
@@ -246,31 +248,33 @@ def calibration_batch(task, size: int = 64) -> torch.Tensor:
     raise ConfigError("no training batch to calibrate the imported model on (too few training samples)")
 
 
-def load_start_weights(source: str | Path, kind: str, build_model: Callable[[dict], nn.Module],
-                       calibration: Callable[[], torch.Tensor]) -> dict:
+def load_start_weights(source: str | Path, task, model: nn.Module, calibration_size: int = 64) -> dict:
     """The checkpoint a run starts from: a ``.pt`` of the loop, or an exported/shipped ONNX model.
 
     Args:
         source: ``.pt`` path, ``.onnx`` path or shipped model name.
-        kind: "ocr", "detect" or "classify".
-        build_model: builds the exported architecture from its card's ``recipe.model`` dict.
-        calibration: returns a batch of this run's inputs (only called for ONNX sources).
+        task: the run's task (its ``kind``; its training batches calibrate an imported model).
+        model: the run's freshly built model; an ONNX source is imported into a model of the same class
+            built with the exported architecture (its card's ``recipe.model``), which may differ from this
+            run's (a new class head, say): the caller decides what of the state it keeps.
+        calibration_size: training samples to calibrate an imported model on.
 
     Returns:
         ``{"model": state_dict, "task": {...}}`` as :func:`numberplate.train.loop.load_checkpoint` gives.
     """
+    from numberplate.train.config import from_dict
     from numberplate.train.loop import load_checkpoint
 
     if not is_onnx_source(source):
         return load_checkpoint(source)
-    path, card = onnx_card(source, kind)
-    model_config = card.get("recipe", {}).get("model")
+    loaded = load_exported(source, task.kind)
+    model_config = loaded.card.get("recipe", {}).get("model")
     if not isinstance(model_config, dict):
-        raise ConfigError(f"{path}: its card has no recipe.model, so the architecture is unknown")
-    model = build_model(model_config)
-    error = load_onnx_weights(model, path, calibration(), kind)
-    print(f"note: {path}: imported into PyTorch (largest output difference {error:.1e})", file=sys.stderr)
-    return {"model": model.state_dict(), "task": _task_of_card(card)}
+        raise ConfigError(f"{loaded.path}: its card has no recipe.model, so the architecture is unknown")
+    exported = type(model)(from_dict(type(model.config), model_config, f"{loaded.path}: recipe.model"))
+    error = _import_weights(exported, loaded, calibration_batch(task, calibration_size))
+    print(f"note: {loaded.path}: imported into PyTorch (largest output difference {error:.1e})", file=sys.stderr)
+    return {"model": exported.state_dict(), "task": _task_of_card(loaded.card)}
 
 
 def recipe_of(source: str | Path, kind: str) -> dict:
@@ -278,5 +282,5 @@ def recipe_of(source: str | Path, kind: str) -> dict:
     from numberplate.train.loop import load_checkpoint
 
     if is_onnx_source(source):
-        return dict(onnx_card(source, kind)[1].get("recipe") or {})
+        return dict(load_exported(source, kind).card.get("recipe") or {})
     return dict(load_checkpoint(source)["task"].get("recipe") or {})

@@ -26,9 +26,8 @@ from numberplate.errors import ConfigError, InputError
 from numberplate.models.refiner import CornerRefiner, RefinerConfig
 from numberplate.stages.refine import WindowPadding, corner_window, to_window_units, window_crop
 from numberplate.train.classify import ClassifyAugmentConfig, augment_crop
-from numberplate.train.config import from_dict
 from numberplate.train.loop import LoopConfig
-from numberplate.train.onnx_import import calibration_batch, load_start_weights
+from numberplate.train.onnx_import import load_start_weights
 
 #: Plates narrower than this (pixels) teach nothing about corners.
 MIN_PLATE_WIDTH = 12.0
@@ -233,9 +232,7 @@ class RefineTask:
     def build_model(self) -> nn.Module:
         model = CornerRefiner(self.config.model)
         if self.config.init_from:
-            state = load_start_weights(self.config.init_from, self.kind,
-                                       lambda c: CornerRefiner(from_dict(RefinerConfig, c, "card recipe.model")),
-                                       lambda: calibration_batch(self))
+            state = load_start_weights(self.config.init_from, self, model)
             model.load_state_dict(state["model"])
         return model
 
