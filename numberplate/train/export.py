@@ -13,8 +13,12 @@ from torch import nn
 from numberplate import __version__
 from numberplate.data.atomic import atomic_write_json
 from numberplate.errors import ConfigError, WeightsError
+from numberplate.models.classifier import ClassifierConfig, PlateClassifier
 from numberplate.models.crnn import CRNN, CRNNConfig
+from numberplate.models.detector import CORNER_SCALE, STRIDE, DetectorConfig, PlateDetector
+from numberplate.models.refiner import CornerRefiner, RefinerConfig
 from numberplate.runtime import load_model, sha256_of
+from numberplate.train.config import from_dict
 from numberplate.train.loop import load_checkpoint
 
 PARITY_TOLERANCE = 1e-4
@@ -31,25 +35,18 @@ class _WithSoftmax(nn.Module):
         return self.model(images).softmax(-1)
 
 
+# The network and its config class per task kind.
+_MODELS = {"ocr": (CRNN, CRNNConfig), "detect": (PlateDetector, DetectorConfig),
+           "classify": (PlateClassifier, ClassifierConfig), "refine": (CornerRefiner, RefinerConfig)}
+
+
 def build_from_checkpoint(state: dict) -> tuple[nn.Module, dict]:
     task = state["task"]
     kind = task.get("kind")
-    if kind == "ocr":
-        model = CRNN(CRNNConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
-    elif kind == "detect":
-        from numberplate.models.detector import DetectorConfig, PlateDetector
-
-        model = PlateDetector(DetectorConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
-    elif kind == "classify":
-        from numberplate.models.classifier import ClassifierConfig, PlateClassifier
-
-        model = PlateClassifier(ClassifierConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
-    elif kind == "refine":
-        from numberplate.models.refiner import CornerRefiner, RefinerConfig
-
-        model = CornerRefiner(RefinerConfig(**{**task["model"], "widths": tuple(task["model"]["widths"])}))
-    else:
+    if kind not in _MODELS:
         raise ConfigError(f"cannot export a {kind!r} checkpoint")
+    model_type, config_type = _MODELS[kind]
+    model = model_type(from_dict(config_type, task["model"], "checkpoint task.model"))
     model.load_state_dict(state["model"])
     return model.eval(), task
 
@@ -101,7 +98,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
         **(extra_card or {}),
     }
     atomic_write_json(out.with_suffix(".json"), card, indent=2)
-    check_parity(model, out, dummy_batch=torch.rand(8, cfg.in_channels, cfg.input_height, cfg.input_width))
+    check_outputs(_WithSoftmax(model).eval(), out, "ocr",
+                  torch.rand(8, cfg.in_channels, cfg.input_height, cfg.input_width))
     return card
 
 
@@ -124,8 +122,6 @@ def _common_card(state: dict, task: dict, out: Path, name: str | None, metrics: 
 def _export_detector(model: nn.Module, task: dict, state: dict, out: Path, name: str | None, metrics: dict | None,
                      extra_card: dict | None) -> dict:
     """Detector graphs take any input size that is a multiple of 32 (photos keep their aspect)."""
-    from numberplate.models.detector import CORNER_SCALE, STRIDE
-
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".onnx.tmp")
     dummy = torch.rand(1, 3, 384, 640)
@@ -147,13 +143,7 @@ def _export_detector(model: nn.Module, task: dict, state: dict, out: Path, name:
         **(extra_card or {}),
     }
     atomic_write_json(out.with_suffix(".json"), card, indent=2)
-    with torch.no_grad():
-        batch = torch.rand(2, 3, 256, 416)
-        expected = [t.numpy() for t in model(batch)]
-    actual = load_model(out, task="detect", threads=1).run_all(batch.numpy())
-    diff = max(float(np.abs(e - a).max()) for e, a in zip(expected, actual))
-    if diff > PARITY_TOLERANCE * 10:
-        raise WeightsError(f"{out}: ONNX output differs from PyTorch by {diff:.2e}")
+    check_outputs(model, out, "detect", torch.rand(2, 3, 256, 416), tolerance=PARITY_TOLERANCE * 10)
     return card
 
 
@@ -194,13 +184,7 @@ def _export_classifier(model: nn.Module, task: dict, state: dict, out: Path, nam
         **(extra_card or {}),
     }
     atomic_write_json(out.with_suffix(".json"), card, indent=2)
-    batch = torch.rand(8, 3, cfg.input_height, cfg.input_width)
-    with torch.no_grad():
-        expected = [t.numpy() for t in wrapped(batch)]
-    actual = load_model(out, task="classify", threads=1).run_all(batch.numpy())
-    diff = max(float(np.abs(e - a).max()) for e, a in zip(expected, actual))
-    if diff > PARITY_TOLERANCE:
-        raise WeightsError(f"{out}: ONNX output differs from PyTorch by {diff:.2e} (> {PARITY_TOLERANCE})")
+    check_outputs(wrapped, out, "classify", torch.rand(8, 3, cfg.input_height, cfg.input_width))
     return card
 
 
@@ -227,24 +211,19 @@ def _export_refiner(model: nn.Module, task: dict, state: dict, out: Path, name: 
         **(extra_card or {}),
     }
     atomic_write_json(out.with_suffix(".json"), card, indent=2)
-    batch = torch.rand(8, 3, cfg.input_height, cfg.input_width)
-    with torch.no_grad():
-        expected = model(batch).numpy()
-    actual = load_model(out, task="refine", threads=1).run(batch.numpy())
-    diff = float(np.abs(expected - actual).max())
-    if diff > PARITY_TOLERANCE:
-        raise WeightsError(f"{out}: ONNX output differs from PyTorch by {diff:.2e} (> {PARITY_TOLERANCE})")
+    check_outputs(model, out, "refine", torch.rand(8, 3, cfg.input_height, cfg.input_width))
     return card
 
 
-def check_parity(model: nn.Module, onnx_path: Path, dummy_batch: torch.Tensor) -> float:
-    """Max absolute difference of probabilities between PyTorch and ONNX Runtime; raises if too large."""
-    model.eval()
+def check_outputs(module: nn.Module, onnx_path: Path, task: str, batch: torch.Tensor,
+                  tolerance: float = PARITY_TOLERANCE) -> float:
+    """Largest difference between every output of ``module`` (what was exported) and of ONNX Runtime on
+    ``batch``; raises if it is over ``tolerance``."""
     with torch.no_grad():
-        expected = model(dummy_batch).softmax(-1).numpy()
-    loaded = load_model(onnx_path, task="ocr", threads=1)
-    actual = loaded.run(dummy_batch.numpy().astype(np.float32))
-    diff = float(np.abs(expected - actual).max())
-    if diff > PARITY_TOLERANCE:
-        raise WeightsError(f"{onnx_path}: ONNX output differs from PyTorch by {diff:.2e} (> {PARITY_TOLERANCE})")
+        expected = module(batch)
+    expected = expected if isinstance(expected, (tuple, list)) else (expected,)
+    actual = load_model(onnx_path, task=task, threads=1).run_all(batch.numpy())
+    diff = max(float(np.abs(e.numpy() - a).max()) for e, a in zip(expected, actual))
+    if diff > tolerance:
+        raise WeightsError(f"{onnx_path}: ONNX output differs from PyTorch by {diff:.2e} (> {tolerance})")
     return diff
