@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from numberplate.stages.detect import to_network_input
 from numberplate.types import Detection
 
 DEFAULT_REFINER = "refiner-plates"
@@ -94,8 +95,8 @@ class Refiner:
         if not detections:
             return []
         windows = [corner_window(d.box, self.padding) for d in detections]
-        crops = np.stack([window_crop(image, w, self.width, self.height) for w in windows])
-        units = self.model.run(crops.transpose(0, 3, 1, 2).astype(np.float32) / 255.0).reshape(-1, 4, 2)
+        crops = [window_crop(image, w, self.width, self.height) for w in windows]
+        units = self.model.run(to_network_input(crops)).reshape(-1, 4, 2)
         h, w = image.shape[:2]
         refined = []
         for detection, window, corners in zip(detections, windows, units):

@@ -59,6 +59,18 @@ class PlateCrop:
     region: str
 
 
+def _aspect(plate: RegionSpec | PlateCrop) -> float:
+    """Width over height of a plate type (its size in mm) or of a real crop (its pixels)."""
+    if isinstance(plate, PlateCrop):
+        return plate.image.shape[1] / plate.image.shape[0]
+    return plate.style.size_mm[0] / plate.style.size_mm[1]
+
+
+def _close_in_shape(aspects: np.ndarray, aspect: float, tolerance: float) -> np.ndarray:
+    """Which of ``aspects`` are within ``tolerance`` of ``aspect`` on a log scale."""
+    return np.abs(np.log(aspects / max(aspect, 0.5))) < tolerance
+
+
 def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     cy, sy = np.cos(yaw), np.sin(yaw)
     cp, sp = np.cos(pitch), np.sin(pitch)
@@ -159,19 +171,19 @@ def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[R
     labels: list[PlateAnnotation] = []
     # Target corners of the plates to place, and what goes there: a type to render or a real crop.
     jobs: list[tuple[np.ndarray, RegionSpec | PlateCrop]] = []
-    aspects = np.array([s.style.size_mm[0] / s.style.size_mm[1] for s in specs])
+    aspects = np.array([_aspect(s) for s in specs])
     crops = crops or []
-    crop_aspects = np.array([c.image.shape[1] / c.image.shape[0] for c in crops])
+    crop_aspects = np.array([_aspect(c) for c in crops])
 
     def pick(aspect: float | None) -> RegionSpec | PlateCrop:
         if crops and rng.random() < config.crop_share:
-            close = np.ones(len(crops), bool) if aspect is None else np.abs(np.log(crop_aspects / max(aspect, 0.5))) < 0.3
+            close = np.ones(len(crops), bool) if aspect is None else _close_in_shape(crop_aspects, aspect, 0.3)
             if close.any():
                 return crops[int(rng.choice(np.flatnonzero(close)))]
         p = np.asarray(weights, np.float64)
         if aspect is not None:
             # A boxed real plate fixes the outline: draw a type of about that shape (no squeezed squares).
-            close = np.abs(np.log(aspects / max(aspect, 0.5))) < 0.45
+            close = _close_in_shape(aspects, aspect, 0.45)
             if close.any():
                 p = np.where(close, p, 0.0)
         return specs[int(rng.choice(len(specs), p=p / p.sum()))]
@@ -192,12 +204,10 @@ def make_scene(photo: np.ndarray, existing: list[PlateAnnotation], specs: list[R
         if added >= wanted:
             break
         spec = pick(None)
-        aspect = (spec.image.shape[1] / spec.image.shape[0] if isinstance(spec, PlateCrop)
-                  else spec.style.size_mm[0] / spec.style.size_mm[1])
         max_width = max(config.min_width + 1, w * config.max_width_fraction)
         width = float(np.exp(rng.uniform(np.log(config.min_width), np.log(max_width))))
         center = (rng.uniform(0.05, 0.95) * w, rng.uniform(0.1, 0.95) * h)
-        corners = posed_corners(width, aspect, center, focal,
+        corners = posed_corners(width, _aspect(spec), center, focal,
                                 rng.uniform(-1, 1) * config.max_yaw, rng.uniform(-1, 1) * config.max_pitch,
                                 rng.normal(0, config.max_roll / 2))
         box = (*corners.min(axis=0), *corners.max(axis=0))
@@ -298,6 +308,7 @@ def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Pa
     import time
 
     from numberplate.data.detection import read_detection, write_detection
+    from numberplate.data.nomeroff import load_split
     from numberplate.data.records import ImageRecord
     from numberplate.errors import InputError
     from numberplate.synth.jobs import chunk_starts, run_chunks
@@ -314,8 +325,6 @@ def generate_scenes(backgrounds: list[str | Path], count: int, out_dir: str | Pa
     specs = specs_for(regions)
     crops: list[tuple[str, str, str]] = []
     for folder in plate_crops:
-        from numberplate.data.nomeroff import load_split
-
         chosen = [r for r in load_split(folder, "train") if r.state == "readable" and r.count_lines == 1]
         if not chosen:
             raise InputError(str(folder), "no readable one-line plate crops in its train split")

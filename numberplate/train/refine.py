@@ -24,8 +24,10 @@ from numberplate.data.images import read_image
 from numberplate.data.records import ImageRecord
 from numberplate.errors import ConfigError, InputError
 from numberplate.models.refiner import CornerRefiner, RefinerConfig
+from numberplate.stages.detect import to_network_input
 from numberplate.stages.refine import WindowPadding, corner_window, to_window_units, window_crop
 from numberplate.train.classify import ClassifyAugmentConfig, augment_crop
+from numberplate.train.detect import FLIP_ORDER
 from numberplate.train.loop import LoopConfig
 from numberplate.train.onnx_import import load_start_weights
 
@@ -158,16 +160,11 @@ def make_sample(context: PlateContext, rng: np.random.Generator, cfg: RefineAugm
     if augment:
         if rng.random() < cfg.flip:
             crop = crop[:, ::-1]
-            target = np.stack([1.0 - target[:, 0], target[:, 1]], axis=1)[[1, 0, 3, 2]]  # TL<->TR, BR<->BL
+            target = np.stack([1.0 - target[:, 0], target[:, 1]], axis=1)[FLIP_ORDER]
         crop = augment_crop(np.ascontiguousarray(crop), rng, ClassifyAugmentConfig(
             affine=0.0, photometric=cfg.photometric, blur=cfg.blur, noise=cfg.noise, downscale=cfg.downscale,
             grey=cfg.grey))
     return np.ascontiguousarray(crop), target.reshape(8).astype(np.float32)
-
-
-def to_input(crops: np.ndarray) -> np.ndarray:
-    """``N x H x W x 3`` uint8 -> ``N x 3 x H x W`` float32 in 0..1 (what the exported graph takes)."""
-    return crops.transpose(0, 3, 1, 2).astype(np.float32) / 255.0
 
 
 def window_errors(predicted: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -249,7 +246,7 @@ class RefineTask:
                                    self.config.model, self.config.window) for i in picks[start:start + batch_size]]
             crops = np.stack([s[0] for s in samples])
             targets = np.stack([s[1] for s in samples])
-            yield torch.from_numpy(to_input(crops)), torch.from_numpy(targets)
+            yield torch.from_numpy(to_network_input(crops)), torch.from_numpy(targets)
 
     def loss(self, model: nn.Module, batch, device: torch.device) -> torch.Tensor:
         images, targets = batch
@@ -278,7 +275,7 @@ class RefineTask:
             predicted = []
             with torch.no_grad():
                 for start in range(0, len(crops), 512):
-                    batch = torch.from_numpy(to_input(crops[start:start + 512])).to(device)
+                    batch = torch.from_numpy(to_network_input(crops[start:start + 512])).to(device)
                     predicted.append(model(batch).float().cpu().numpy())
             errors = window_errors(np.concatenate(predicted), targets)
             metrics[f"window_error/{source.name}"] = round(float(np.median(errors)), 5)
