@@ -111,18 +111,19 @@ def _report(result) -> None:
     print(f"test: {result.test}")
 
 
-def _adopt_architecture(config, args, kind: str) -> dict:
+def _adopt_architecture(config, args, kind: str) -> None:
     """Without a --config, a run started --init-from a model takes that model's architecture (a shipped
-    model's layers are not the defaults); returns the starting model's recipe ({} when there is none)."""
+    model's layers are not the defaults) and, for a recognizer given no --alphabet, its alphabet."""
     from numberplate.train.config import from_dict
     from numberplate.train.onnx_import import recipe_of
 
     if not args.init_from or args.config:
-        return {}
+        return
     recipe = recipe_of(args.init_from, kind)
     if isinstance(recipe.get("model"), dict):
         config.model = from_dict(type(config.model), recipe["model"], f"{args.init_from}: recipe.model")
-    return recipe
+    if hasattr(config, "alphabet") and recipe.get("alphabet") and not getattr(args, "alphabet", None):
+        config.alphabet = recipe["alphabet"]
 
 
 def _run_task(args, config_type, source_type, task_type) -> int:
@@ -133,7 +134,7 @@ def _run_task(args, config_type, source_type, task_type) -> int:
     config = load_toml(config_type, args.config) if args.config else config_type()
     if args.data:
         config.data = [source_type(path=s.path, weight=s.weight) for s in map(_parse_source, args.data)]
-    _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from"))
+    _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from", "alphabet"))
     _adopt_architecture(config, args, task_type.kind)
     run_dir = args.out or default_run_dir(config.name)
     _check_resume(args, run_dir)
@@ -164,19 +165,6 @@ def run_classifier(args) -> int:
 
 def run_ocr(args) -> int:
     _need_torch()
-    from numberplate.train.config import load_toml
-    from numberplate.train.loop import default_run_dir, fit_runs
-    from numberplate.train.ocr import OcrTask, OcrTrainConfig
+    from numberplate.train.ocr import DataSource, OcrTask, OcrTrainConfig
 
-    config = load_toml(OcrTrainConfig, args.config) if args.config else OcrTrainConfig()
-    if args.data:
-        config.data = [_parse_source(d) for d in args.data]
-    _apply_overrides(config, args, ("name", "samples_per_epoch", "init_from", "alphabet"))
-    recipe = _adopt_architecture(config, args, OcrTask.kind)
-    if recipe.get("alphabet") and not args.config and not args.alphabet:
-        config.alphabet = recipe["alphabet"]
-    run_dir = args.out or default_run_dir(config.name)
-    _check_resume(args, run_dir)
-    result = fit_runs(OcrTask(config), config.loop, run_dir, resume=args.resume)
-    _report(result)
-    return 0
+    return _run_task(args, OcrTrainConfig, DataSource, OcrTask)
