@@ -24,12 +24,20 @@ from numberplate.types import TextReading
 BATCH_SIZE = 64
 
 
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
+
+
 def resize_crop(image: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
     """RGB crop (H x W x 3 uint8) -> ``height x width x channels`` uint8, grey-scale when channels == 1."""
-    if image.ndim == 2:
-        image = image[:, :, None].repeat(3, axis=2)
     if channels == 1:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[:, :, None]
+        image = _grey(image)[:, :, None]
+    elif image.ndim == 2:
+        image = image[:, :, None].repeat(3, axis=2)
     shrinking = image.shape[0] > height or image.shape[1] > width
     resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
     return resized.reshape(height, width, channels)
@@ -51,14 +59,6 @@ CUT_PENALTY = 2.0  # score = share of all strokes inside the lines - CUT_PENALTY
 EDGE_OF_LINE = 0.15  # a line's band: its rows at or above this share of its peak
 MAX_VALLEYS = 10  # candidate cuts kept (the lowest valleys), bounding the search
 COLUMN_SHARE, COLUMN_MARGIN = 0.3, 0.5  # text columns: see _text_columns
-
-
-def _grey(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 1:
-        return image[:, :, 0]
-    return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
 
 
 def _strokes(grey: np.ndarray, level_rows: np.ndarray | None = None) -> np.ndarray:
