@@ -370,16 +370,14 @@ def write_report(path: Path, title: str, failures, limit: int = 300) -> None:
 
 
 def run_read(args) -> int:
+    from numberplate.batch import ReaderOptions
     from numberplate.data.detection import read_detection
     from numberplate.errors import InputError
-    from numberplate.reader import Reader
-    from numberplate.stages.detect import DEFAULT_DETECTOR
 
-    reader = Reader(region=args.region, detector_model=args.detector or DEFAULT_DETECTOR, ocr_model=args.ocr_model,
-                    use_classifier=not args.no_classifier, classifier_model=args.classifier,
-                    use_refiner=not args.no_refiner, refiner_model=args.refiner,
-                    threshold=args.threshold, max_side=args.max_side,
-                    threads=args.threads)
+    reader = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, classifier=args.classifier,
+                           use_refiner=not args.no_refiner, refiner=args.refiner, detector=args.detector,
+                           ocr_model=args.ocr_model, threshold=args.threshold, max_side=args.max_side,
+                           threads=args.threads).build()
     status = 0
     all_failures = []
     for root in args.data:
