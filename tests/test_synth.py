@@ -75,3 +75,46 @@ def test_same_seed_same_dataset(tmp_path):
 def test_unknown_region_is_a_clear_error(tmp_path, capsys):
     assert main(["synth", "ocr", "--region", "atlantis", "--count", "3", "--out", str(tmp_path)]) == 2
     assert "unknown region 'atlantis'" in capsys.readouterr().err
+
+
+def _red(image: np.ndarray) -> np.ndarray:
+    r, g, b = (image[..., k].astype(int) for k in range(3))
+    return (r > 150) & (g < 90) & (b < 90)
+
+
+def test_country_marks_tell_same_format_plates_apart(fonts):
+    # SK, FR and IT share the template LL###LL; besides the band letters, the marks must differ.
+    text = "BA123CD"
+    plates = {code: render_plate(get_spec(code), text, np.random.default_rng(1), fonts, px_per_mm=1.0).image
+              for code in ("sk", "fr", "it", "at", "dk")}
+    h, w = plates["fr"].shape[:2]
+    blue_right = [(img[:, -int(w * 0.05):, 2].astype(int) - img[:, -int(w * 0.05):, 0]).mean() for img in
+                  (plates["fr"], plates["it"], plates["sk"])]
+    assert min(blue_right[:2]) > 40 and blue_right[2] < 15  # FR/IT: a blue band on the right
+    at = plates["at"]
+    assert _red(at[:3, w // 5:-10]).mean() > 0.8 and _red(at[-3:, w // 5:-10]).mean() > 0.8  # red top and bottom
+    assert _red(plates["sk"][3:-3, w // 5:-10]).mean() < 0.01
+    dk = plates["dk"]
+    assert _red(dk[h // 3:-h // 3, -8:]).any() and _red(dk[h // 3:-h // 3, w // 2 - 20:w // 2 + 20]).mean() < 0.01
+
+
+def test_german_seals_sit_in_a_gap_after_the_district(fonts):
+    plate = render_plate(get_spec("de"), "BAB1234", np.random.default_rng(2), fonts, px_per_mm=1.0)
+    assert plate.lines == ["BAB 1234"]
+    img = plate.image.astype(int)
+    saturated = (img.max(axis=2) - img.min(axis=2)) > 80
+    band = int(45 * 1.0) + 4
+    columns = np.where(saturated[:, band:].any(axis=0))[0]
+    # The coloured inspection sticker lies between text glyphs, not at the plate's ends.
+    assert columns.size and 0.05 * img.shape[1] < columns.mean() < 0.5 * img.shape[1]
+
+
+def test_classifier_data_leaves_out_the_generic_eu_stand_in(tmp_path):
+    from numberplate.data.nomeroff import load_split as load
+    from numberplate.synth.states import generate_states
+
+    generate_states(60, tmp_path / "set", seed=3, mix=(("readable", 1.0),))
+    regions = {r.region for split in ("train", "val", "test") for r in load(tmp_path / "set", split)}
+    assert len(regions) > 15 and not {"eu", "eu-2"} & regions
+    generate_states(4, tmp_path / "eu", seed=3, regions=("eu",), mix=(("readable", 1.0),))
+    assert {r.region for r in load(tmp_path / "eu", "train")} <= {"eu", "eu-2"}  # asked for by name: still there

@@ -5,7 +5,12 @@ Texts are canonical: reading order, no separators, Cyrillic look-alikes as Latin
   ``region_digits``: the trailing N digits sit in a separate region box (RU, KZ);
   ``separator``: what separates letter/digit groups on the plate (" " by default, "-" for FR);
   ``top_text``: small text along the top edge (US state names, BR city, AR country);
-  ``stretch``: horizontal stretch of the font.
+  ``stretch``: horizontal stretch of the font;
+  ``marks``: what else tells a country's plates apart besides the band letters (drawn by the renderer):
+    ``seals`` (DE registration seals after the district), ``crest`` (AT/SK coat of arms after the district),
+    ``stripes`` (AT red edges), ``right-band`` (FR/IT blue band on the right), ``red-border`` (DK),
+    ``flag`` (a national flag on the band instead of the EU stars: NO, IS), ``rear-yellow`` and
+    ``no-band`` (GB rear plates are yellow; older ones carry no band), ``shields`` (CH: both ends).
 """
 
 from __future__ import annotations
@@ -65,31 +70,33 @@ def _de_templates() -> tuple[str, ...]:
 
 # European one-line plates (EU band with the country letters).
 _EU_ONE_LINE: tuple[RegionSpec, ...] = (
-    _eu("de", "D", _de_templates(), description="Germany"),
+    _eu("de", "D", _de_templates(), description="Germany", marks=("seals",)),
     _eu("pl", "PL", ("LL#####", "LL####L", "LLL####", "LLL##LL", "LL###LL"), description="Poland"),
-    _eu("sk", "SK", ("LL###LL",), description="Slovakia"),
+    _eu("sk", "SK", ("LL###LL",), description="Slovakia", marks=("crest",)),
     _eu("cz", "CZ", ("#L#####", "#LL####"), description="Czechia"),
-    _eu("fr", "F", ("LL###LL",), description="France", separator="-"),
+    _eu("fr", "F", ("LL###LL",), description="France", separator="-", marks=("right-band",)),
     _eu("nl", "NL", ("##LLL#", "#LLL##", "LL###L", "L###LL", "LLL##L", "##LL##", "LL##LL"), description="Netherlands",
         background=YELLOW, separator="-"),
-    _eu("it", "I", ("LL###LL",), description="Italy"),
+    _eu("it", "I", ("LL###LL",), description="Italy", marks=("right-band",)),
     _eu("es", "E", ("####LLL",), letters=ES_LETTERS, description="Spain"),
     _eu("lt", "LT", ("LLL###",), description="Lithuania"),
     _eu("lv", "LV", ("LL####", "LL###"), description="Latvia", separator="-"),
     _eu("ee", "EST", ("###LLL",), description="Estonia"),
-    _eu("at", "A", ("L####L", "L###LL", "LL###LL", "L##LLL", "LL####L"), description="Austria", separator="-"),
+    _eu("at", "A", ("L####L", "L###LL", "LL###LL", "L##LLL", "LL####L"), description="Austria", separator="-",
+        marks=("stripes", "crest")),
     _eu("eu", "EU", ("LL###LL", "LLL###", "LL####", "###LLL", "L###LL", "LL##LLL", "LLL####"),
         description="Generic Latin European plate"),
     # Other European countries (the real eu-crops set has them; the classifier learns them from here).
-    _eu("dk", "DK", ("LL#####",), description="Denmark"),
+    _eu("dk", "DK", ("LL#####",), description="Denmark", marks=("red-border",)),
     _eu("se", "S", ("LLL###", "LLL##L"), description="Sweden"),
-    _eu("no", "N", ("LL#####", "LL####"), description="Norway"),
-    _eu("gb", "GB", ("LL##LLL", "LLL###", "LLL###L"), description="United Kingdom"),
+    _eu("no", "N", ("LL#####", "LL####"), description="Norway", marks=("flag",)),
+    _eu("gb", "GB", ("LL##LLL", "LLL###", "LLL###L"), description="United Kingdom", marks=("rear-yellow", "no-band")),
     _eu("be", "B", ("#LLL###",), description="Belgium", foreground=(160, 24, 32)),
     _eu("bg", "BG", ("LL####LL", "L####LL"), description="Bulgaria"),
     _eu("gr", "GR", ("LLL####",), description="Greece"),
     _eu("fi", "FIN", ("LLL###", "LL###"), description="Finland"),
-    _eu("is", "IS", ("LL###", "LLL##", "LL#L#"), description="Iceland"),
+    _eu("is", "IS", ("LL###", "LLL##", "LL#L#"), description="Iceland", foreground=(24, 56, 150),
+        marks=("flag",)),
 )
 
 
@@ -137,7 +144,7 @@ SPECS: tuple[RegionSpec, ...] = (
                                 options={"region_digits": True})),
     *_EU_ONE_LINE,
     RegionSpec("ch", "ch", "Switzerland (canton + digits)", LATIN_LETTERS, ("LL######", "LL#####", "LL####", "LL###"),
-               style=PlateStyle(size_mm=(500, 110), fonts=FE_FONTS[::-1] + GENERIC_FONTS)),
+               style=PlateStyle(size_mm=(500, 110), fonts=FE_FONTS[::-1] + GENERIC_FONTS, options={"marks": ("shields",)})),
     # -- European two-line (square) plates: the same texts stacked --------------------------------
     *(_eu_square(spec) for spec in _EU_ONE_LINE),
     # -- Americas ---------------------------------------------------------------------------------

@@ -21,6 +21,11 @@ EU_BLUE, EU_YELLOW = (0, 51, 153), (255, 204, 0)
 UA_BLUE, UA_YELLOW = (0, 87, 183), (255, 215, 0)
 US_STATES = ("CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "OHIO", "ARIZONA", "ALASKA", "NEVADA", "ILLINOIS",
              "GEORGIA", "VIRGINIA", "COLORADO", "OREGON", "MICHIGAN", "UTAH", "NEW JERSEY", "MARYLAND")
+# (field, cross edge, cross) of the flags non-EU Nordic plates carry on their band.
+NORDIC_FLAGS = {"no": ((186, 12, 47), (245, 245, 245), (0, 32, 91)), "is": ((2, 82, 156), (245, 245, 245), (220, 30, 53))}
+# Colours of German registration seals (the inspection sticker's colour changes with the year).
+SEAL_COLOURS = ((230, 120, 170), (60, 160, 80), (240, 140, 40), (60, 110, 200), (240, 210, 40), (150, 100, 60))
+CREST_COLOURS = ((200, 30, 40), (40, 120, 60), (230, 190, 40), (30, 70, 160))
 BR_CITIES = ("SAO PAULO - SP", "CURITIBA - PR", "RIO DE JANEIRO - RJ", "PORTO ALEGRE - RS", "BELO HORIZONTE - MG")
 
 
@@ -123,10 +128,21 @@ def _draw_band(draw: ImageDraw.ImageDraw, spec: RegionSpec, box, fonts: FontBook
     if band == "eu":
         draw.rectangle(box, fill=_jitter(EU_BLUE, rng, 15))
         cx, cy, r = x0 + w / 2, y0 + h * 0.32, min(w, h) * 0.22
-        for k in range(12):
-            a = 2 * np.pi * k / 12
-            px, py = cx + r * np.cos(a), cy + r * np.sin(a)
-            draw.ellipse((px - 1.3, py - 1.3, px + 1.3, py + 1.3), fill=EU_YELLOW)
+        flag = NORDIC_FLAGS.get(spec.country) if "flag" in spec.style.options.get("marks", ()) else None
+        if flag:  # not an EU member: the national flag stands where the stars are
+            field_colour, edge, cross = flag
+            fx0, fy0, fx1, fy1 = x0 + w * 0.15, y0 + h * 0.14, x1 - w * 0.15, y0 + h * 0.48
+            draw.rectangle((fx0, fy0, fx1, fy1), fill=field_colour)
+            vx, hy, t = fx0 + (fx1 - fx0) * 0.38, (fy0 + fy1) / 2, max(1.0, (fy1 - fy0) * 0.12)
+            draw.rectangle((vx - 2 * t, fy0, vx + 2 * t, fy1), fill=edge)
+            draw.rectangle((fx0, hy - 2 * t, fx1, hy + 2 * t), fill=edge)
+            draw.rectangle((vx - t, fy0, vx + t, fy1), fill=cross)
+            draw.rectangle((fx0, hy - t, fx1, hy + t), fill=cross)
+        else:
+            for k in range(12):
+                a = 2 * np.pi * k / 12
+                px, py = cx + r * np.cos(a), cy + r * np.sin(a)
+                draw.ellipse((px - 1.3, py - 1.3, px + 1.3, py + 1.3), fill=EU_YELLOW)
         draw.text((x0 + w / 2, y0 + h * 0.82), spec.style.band_text, font=small_font, fill=(245, 245, 245),
                   anchor="mm")
     elif band == "ua-2004":
@@ -148,6 +164,81 @@ def _draw_band(draw: ImageDraw.ImageDraw, spec: RegionSpec, box, fonts: FontBook
         draw.rectangle((x0, y0 + h * 0.08, x1, y0 + h * 0.45), fill=(0, 175, 202))
         draw.ellipse((x0 + w * 0.35, y0 + h * 0.17, x0 + w * 0.65, y0 + h * 0.36), fill=(254, 197, 0))
         draw.text((x0 + w / 2, y0 + h * 0.76), "KZ", font=small_font, fill=(20, 20, 20), anchor="mm")
+
+
+GAP_MARKS = ("seals", "crest")
+YELLOW_PLATE = (246, 205, 40)
+
+
+def _shield(draw: ImageDraw.ImageDraw, cx: float, cy: float, w: float, h: float, fill, cross=None) -> None:
+    """A small heraldic shield (pointed bottom), optionally with a white cross (Switzerland)."""
+    draw.polygon([(cx - w / 2, cy - h / 2), (cx + w / 2, cy - h / 2), (cx + w / 2, cy + h * 0.15), (cx, cy + h / 2),
+                  (cx - w / 2, cy + h * 0.15)], fill=fill)
+    if cross:
+        arm, t = w * 0.3, max(1.0, w * 0.1)
+        draw.rectangle((cx - arm, cy - t, cx + arm, cy + t), fill=cross)
+        draw.rectangle((cx - t, cy - arm, cx + t, cy + arm), fill=cross)
+
+
+def _draw_edge_marks(draw, spec: RegionSpec, span: tuple[int, int], plate_w: int, plate_h: int, band_w: int,
+                     fonts: FontBook, rng) -> tuple[int, int]:
+    """Marks along the plate's edges (AT stripes, FR/IT right band, CH shields); returns the span left for text."""
+    left, right = span
+    marks = spec.style.options.get("marks", ())
+    if "stripes" in marks:  # Austria: red-white-red, the plate's top and bottom edges are red
+        red, bar = _jitter((200, 30, 40), rng, 15), max(1, int(plate_h * 0.06))
+        draw.rectangle((left, 0, plate_w, bar), fill=red)
+        draw.rectangle((left, plate_h - 1 - bar, plate_w, plate_h), fill=red)
+    if "right-band" in marks:  # France (department number and logo), Italy (year and province)
+        right = plate_w - band_w
+        draw.rectangle((right, 0, plate_w, plate_h - 1), fill=_jitter(EU_BLUE, rng, 15))
+        font = fonts.load(fonts.available(("barlow-condensed-latin-600-normal.woff2",))[0], max(8, int(plate_h * 0.28)))
+        cx = right + band_w / 2
+        if spec.country == "fr":
+            draw.rectangle((right + band_w * 0.2, plate_h * 0.15, plate_w - band_w * 0.2, plate_h * 0.45),
+                           fill=_jitter(CREST_COLOURS[int(rng.integers(len(CREST_COLOURS)))], rng, 20))
+            number = f"{int(rng.integers(1, 96)):02d}"
+        else:
+            r = min(band_w, plate_h) * 0.14
+            draw.ellipse((cx - r, plate_h * 0.3 - r, cx + r, plate_h * 0.3 + r), outline=EU_YELLOW, width=2)
+            number = f"{int(rng.integers(0, 100)):02d}"
+        draw.text((cx, plate_h * 0.75), number, font=font, fill=(245, 245, 245), anchor="mm")
+    if "shields" in marks:  # Switzerland: the national shield left, the canton's right
+        w, h = plate_h * 0.45, plate_h * 0.55
+        _shield(draw, left + plate_h * 0.4, plate_h / 2, w, h, _jitter((210, 30, 40), rng, 15), cross=(245, 245, 245))
+        colour = CREST_COLOURS[int(rng.integers(len(CREST_COLOURS)))]
+        _shield(draw, right - plate_h * 0.4, plate_h / 2, w, h, _jitter(colour, rng, 20))
+        left, right = int(left + plate_h * 0.7), int(right - plate_h * 0.7)
+    return left, right
+
+
+def _mark_position(shown: str, mark: str, rng) -> int:
+    """Where the gap for a seal or crest goes in a printed line (0: the line has no place for it).
+    German seals sit after the district (1-3 letters, the canonical text does not say which: drawn at
+    random among the letter positions that leave a letter after it); AT/SK crests after the first group."""
+    letters = len(shown) - len(shown.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    if mark == "seals":
+        return int(rng.integers(1, min(3, letters - 1) + 1)) if letters >= 2 else 0
+    return letters if 0 < letters < len(shown) else 0
+
+
+def _draw_gap_mark(plate: np.ndarray, mark: str, centre: tuple[float, float], char_h: int, rng) -> None:
+    """German seals (inspection sticker over the state seal) or a district crest, centred in the text gap."""
+    cx, cy = centre
+    if mark == "seals":
+        r = max(1, int(round(char_h * 0.19)))
+        colour = _jitter(SEAL_COLOURS[int(rng.integers(len(SEAL_COLOURS)))], rng, 15)
+        upper, lower = (int(round(cx)), int(round(cy - char_h * 0.23))), (int(round(cx)), int(round(cy + char_h * 0.23)))
+        cv2.circle(plate, upper, r, colour, -1, cv2.LINE_AA)
+        cv2.circle(plate, lower, r, _jitter((205, 205, 200), rng, 15), -1, cv2.LINE_AA)
+        cv2.circle(plate, lower, max(1, r // 2), _jitter((60, 60, 60), rng, 30), -1, cv2.LINE_AA)
+        return
+    image = Image.fromarray(plate)
+    draw = ImageDraw.Draw(image)
+    colour = CREST_COLOURS[int(rng.integers(len(CREST_COLOURS)))]
+    _shield(draw, cx, cy, char_h * 0.4, char_h * 0.55, _jitter(colour, rng, 20),
+            cross=(245, 245, 245) if rng.random() < 0.5 else None)
+    plate[:] = np.asarray(image)
 
 
 def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBook, rng) -> int:
@@ -201,17 +292,24 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         image = Image.fromarray(arr.clip(0, 255).astype(np.uint8))
         draw = ImageDraw.Draw(image)
 
+    marks = style.options.get("marks", ())
+    if "rear-yellow" in marks and rng.random() < 0.5:
+        draw.rectangle((0, 0, plate_w, plate_h), fill=_jitter(YELLOW_PLATE, rng, 10))
     top = _draw_top(draw, spec, plate_w, plate_h, fonts, rng)
-    left = 0
-    if style.band in ("eu", "ua-2004", "ua-2015", "by", "kz"):
-        band_w = int((45 if spec.count_lines == 1 else 40) * ppm)
+    left, right = 0, plate_w
+    band_w = int((45 if spec.count_lines == 1 else 40) * ppm)
+    if style.band in ("eu", "ua-2004", "ua-2015", "by", "kz") and not ("no-band" in marks and rng.random() < 0.35):
         _draw_band(draw, spec, (0, 0, band_w, plate_h - 1), fonts, rng)
         left = band_w
     border = max(1, int(round(ppm * rng.uniform(1.0, 2.5))))
-    if rng.random() < 0.85:
-        inset = max(1, int(2 * ppm))
+    inset = max(1, int(2 * ppm))
+    if "red-border" in marks:
+        draw.rounded_rectangle((inset, inset, plate_w - 1 - inset, plate_h - 1 - inset), radius=int(6 * ppm),
+                               outline=_jitter((200, 30, 40), rng, 15), width=border + max(1, int(ppm * 2)))
+    elif rng.random() < 0.85:
         draw.rounded_rectangle((inset, inset, plate_w - 1 - inset, plate_h - 1 - inset), radius=int(6 * ppm),
                                outline=foreground, width=border)
+    left, right = _draw_edge_marks(draw, spec, (left, right), plate_w, plate_h, band_w, fonts, rng)
 
     plate = np.array(image)
     fonts_for_spec = fonts.available(style.fonts)
@@ -221,7 +319,6 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     emboss = rng.random() < 0.7
 
     lines = spec.visual_lines(text)
-    right = plate_w
     printed: list[str] = []
     if style.options.get("region_digits") and spec.count_lines == 1:
         digits = len(text) - len(text.rstrip(DIGITS))
@@ -254,10 +351,25 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         shown = display_line(line, spec)
         printed.insert(index, shown)
         char_h = int(line_h * char_frac)
-        mask = _fit_line(_text_mask(shown, font_path, char_h, fonts, stretch), area_x1 - area_x0)
-        x = area_x0 + (area_x1 - area_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
         y_bottom = int(area_y0 + line_h * (index + 1) - (line_h - char_h) / 2)
-        _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss)
+        gap_mark = next((m for m in marks if m in GAP_MARKS), None) if index == 0 else None
+        cut = _mark_position(shown, gap_mark, rng) if gap_mark else 0
+        if not cut:
+            mask = _fit_line(_text_mask(shown, font_path, char_h, fonts, stretch), area_x1 - area_x0)
+            x = area_x0 + (area_x1 - area_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
+            _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss)
+            continue
+        # The district, then the seals or crest in a gap, then the rest of the line.
+        head = _text_mask(shown[:cut].rstrip(" -"), font_path, char_h, fonts, stretch)
+        tail = _text_mask(shown[cut:].lstrip(" -"), font_path, char_h, fonts, stretch)
+        gap = int(char_h * 0.55)
+        scale = min(1.0, (area_x1 - area_x0) / (head.shape[1] + gap + tail.shape[1]))
+        head, tail = _fit_line(head, int(head.shape[1] * scale)), _fit_line(tail, int(tail.shape[1] * scale))
+        gap = int(gap * scale)
+        x = area_x0 + (area_x1 - area_x0 - head.shape[1] - gap - tail.shape[1]) // 2 + int(rng.integers(-2, 3))
+        _paste_text(plate, head, x, y_bottom, foreground, rng, emboss)
+        _paste_text(plate, tail, x + head.shape[1] + gap, y_bottom, foreground, rng, emboss)
+        _draw_gap_mark(plate, gap_mark, (x + head.shape[1] + gap / 2, y_bottom - char_h / 2), char_h, rng)
 
     _wear(plate, rng, ppm)
     mask = np.zeros((plate_h, plate_w), np.uint8)

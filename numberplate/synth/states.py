@@ -32,6 +32,9 @@ STATE_MIX = (("readable", 0.5), ("filled", 0.16), ("empty", 0.14), ("garbage", 0
 UNKNOWN = "unknown"
 #: Share of garbage taken from background photos when some are given (the rest is procedural).
 PHOTO_GARBAGE = 0.65
+#: Types that stand for a family rather than a design no real plate has (the generic "EU" band): ``all`` leaves
+#: them out of classifier data, where they would be a class no crop can be told apart from its neighbours.
+STAND_IN_COUNTRIES = ("eu",)
 BANDED = ("eu", "ua-2004", "ua-2015", "by", "kz")
 WORDS = ("service", "auto", "taxi", "garage", "parking", "stop", "sale", "rent", "motors", "welcome", "dealer",
          "shop", "car wash", "exit", "hotel", "pizza", "open", "keep clear", "school", "bus", "police",
@@ -355,6 +358,8 @@ def generate_states(count: int, out_dir: str | Path, seed: int = 0, font_dirs: t
     if unknown or not any(p > 0 for _, p in mix):
         raise InputError(None, f"state mix {mix}: states must be among {STATES} with a positive share")
     specs = specs_for(list(regions))
+    if any(code.lower() == "all" for code in regions):
+        specs = [s for s in specs if s.country not in STAND_IN_COUNTRIES] or specs
     photos = find_photos(tuple(backgrounds), val_fraction, test_fraction) if backgrounds else []
     splits = split_boundaries(count, val_fraction, test_fraction)
     chunk, starts = chunk_starts(count, jobs)
