@@ -165,6 +165,25 @@ def test_model_output_shapes():
         PlateClassifier(ClassifierConfig(input_height=50))
 
 
+def test_column_pooling_keeps_where_a_cue_is():
+    def pooled(cells: int, column: int) -> torch.Tensor:
+        model = PlateClassifier(ClassifierConfig(input_width=160, widths=(4, 4, 4, 4), pool_cells=cells)).eval()
+        model.features = torch.nn.Identity()  # look at the pooling alone: the "feature map" is the input
+        seen = []
+        model.region.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+        cue = torch.zeros(1, 4, 3, 10)  # B, w4, H/16, W/16 of a 48 x 160 crop
+        cue[0, 2, 1, column] = 1.0
+        model(cue)
+        return seen[0]
+
+    # The same cue near the left edge (a band) and near the right edge: global pooling sees one thing.
+    assert torch.equal(pooled(1, 0), pooled(1, 9))
+    assert not torch.equal(pooled(5, 0), pooled(5, 9))
+    assert pooled(5, 0).shape == (1, 6 * 4) and float(pooled(5, 0)[0, 2 * 5 + 0]) == pytest.approx(1 / 6)
+    with pytest.raises(ValueError, match="pool_cells 3 must divide"):
+        PlateClassifier(ClassifierConfig(input_width=160, pool_cells=3))
+
+
 def test_preprocess_accepts_grey_and_rgba():
     grey = np.full((30, 70), 128, np.uint8)
     rgba = np.zeros((30, 70, 4), np.uint8)

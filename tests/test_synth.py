@@ -118,3 +118,27 @@ def test_classifier_data_leaves_out_the_generic_eu_stand_in(tmp_path):
     assert len(regions) > 15 and not {"eu", "eu-2"} & regions
     generate_states(4, tmp_path / "eu", seed=3, regions=("eu",), mix=(("readable", 1.0),))
     assert {r.region for r in load(tmp_path / "eu", "train")} <= {"eu", "eu-2"}  # asked for by name: still there
+
+
+def test_us_emblem_goes_between_the_groups_nearest_the_middle():
+    from numberplate.synth.render import _mark_position
+
+    rng = np.random.default_rng(0)
+    assert _mark_position("ZYC4177", "emblem", rng) == 3  # ZYC | 4177
+    assert _mark_position("604876", "emblem", rng) == 3  # no letter/digit boundary: the middle
+    assert _mark_position("1A23BCD", "emblem", rng) == 4  # boundaries 1, 2, 4: 4 is nearest 3.5 (after 2)
+
+
+def test_us_plates_carry_slogans_and_stickers(fonts):
+    from numberplate.synth.render import _draw_us_extras
+    from PIL import Image, ImageDraw
+
+    bottoms, inked = [], 0
+    for seed in range(40):
+        image = Image.new("RGB", (305, 152), (240, 240, 240))
+        bottoms.append(_draw_us_extras(ImageDraw.Draw(image), 305, 152, (240, 240, 240), fonts,
+                                       np.random.default_rng(seed)))
+        inked += int((np.abs(np.asarray(image).astype(int) - 240).sum(axis=2) > 60).mean() > 0.005)
+    with_slogan = sum(b > 0 for b in bottoms)
+    assert 12 <= with_slogan <= 36 and all(b == 0 or 15 <= b <= 25 for b in bottoms)
+    assert inked >= 30  # scenery, slogan or a sticker on most plates

@@ -26,6 +26,9 @@ class ClassifierConfig:
         num_lines: text-line classes (1, 2, 3).
         num_states: plate states (readable, filled, empty, garbage).
         dropout: dropout before the heads.
+        pool_cells: the final feature map is averaged over its height and over this many equal columns
+            (1 = plain global pooling). Columns keep where a cue is: a blue band on the left (EU) or on
+            both ends (FR, IT), a crest after the district. Must divide ``input_width / 16``.
     """
 
     input_height: int = 48
@@ -36,6 +39,7 @@ class ClassifierConfig:
     num_lines: int = len(LINE_CLASSES)
     num_states: int = 4
     dropout: float = 0.2
+    pool_cells: int = 1
 
 
 class PlateClassifier(nn.Module):
@@ -45,6 +49,8 @@ class PlateClassifier(nn.Module):
         super().__init__()
         if config.input_height % 16 or config.input_width % 16:
             raise ValueError(f"input size {config.input_height}x{config.input_width} must be multiples of 16")
+        if config.pool_cells < 1 or (config.input_width // 16) % config.pool_cells:
+            raise ValueError(f"pool_cells {config.pool_cells} must divide the feature width {config.input_width // 16}")
         w1, w2, w3, w4 = config.widths
         self.config = config
         # No full-resolution convolution: the stem strides at once, which halves the cost of the network.
@@ -58,14 +64,18 @@ class PlateClassifier(nn.Module):
             ConvBNAct(w4, w4),
         )
         self.dropout = nn.Dropout(config.dropout)
-        self.region = nn.Linear(2 * w4, config.num_regions)
-        self.lines = nn.Linear(2 * w4, config.num_lines)
-        self.state = nn.Linear(2 * w4, config.num_states)
+        pooled = (config.pool_cells + 1) * w4
+        self.region = nn.Linear(pooled, config.num_regions)
+        self.lines = nn.Linear(pooled, config.num_lines)
+        self.state = nn.Linear(pooled, config.num_states)
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """images: B x 3 x H x W float in [0, 1] -> logits (B x regions, B x lines, B x states)."""
         features = self.features(images)  # B, w4, H/16, W/16
-        # Average pooling sums up evidence, max pooling keeps small cues (a band's country letters).
-        pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)  # B, 2 * w4
+        # Average pooling sums up evidence (per column cell), max pooling keeps small cues (a band's letters).
+        batch, channels, _, width = features.shape
+        cells = self.config.pool_cells
+        columns = features.mean(dim=2).reshape(batch, channels, cells, width // cells).mean(dim=3)  # B, w4, cells
+        pooled = torch.cat([columns.flatten(1), features.amax(dim=(2, 3))], dim=1)  # B, (cells + 1) * w4
         pooled = self.dropout(pooled)
         return self.region(pooled), self.lines(pooled), self.state(pooled)

@@ -26,6 +26,14 @@ NORDIC_FLAGS = {"no": ((186, 12, 47), (245, 245, 245), (0, 32, 91)), "is": ((2, 
 # Colours of German registration seals (the inspection sticker's colour changes with the year).
 SEAL_COLOURS = ((230, 120, 170), (60, 160, 80), (240, 140, 40), (60, 110, 200), (240, 210, 40), (150, 100, 60))
 CREST_COLOURS = ((200, 30, 40), (40, 120, 60), (230, 190, 40), (30, 70, 160))
+US_INKS = ((30, 60, 150), (170, 30, 30), (25, 25, 25), (20, 100, 50), (120, 30, 80))
+US_SLOGANS = ("FAMOUS POTATOES", "Constitution State", "SUNSHINE STATE", "Wild, Wonderful", "Vacationland",
+              "America's Dairyland", "LAND OF LINCOLN", "dmv.ca.gov", "Empire State", "The Lone Star State",
+              "Grand Canyon State", "PEACH STATE", "COUNTY", "DOUGLAS", "SCOTT", "HINDS", "Great Lakes")
+STICKER_COLOURS = ((250, 220, 40), (240, 120, 30), (60, 170, 90), (230, 80, 140), (80, 150, 230), (235, 235, 235))
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+GENERIC_TEXT_FONTS = ("barlow-condensed-latin-600-normal.woff2", "oswald-latin-500-normal.woff2",
+                      "pt-sans-narrow-latin-700-normal.woff2", "barlow-condensed-latin-500-normal.woff2")
 BR_CITIES = ("SAO PAULO - SP", "CURITIBA - PR", "RIO DE JANEIRO - RJ", "PORTO ALEGRE - RS", "BELO HORIZONTE - MG")
 
 
@@ -219,12 +227,22 @@ def _mark_position(shown: str, mark: str, rng) -> int:
     letters = len(shown) - len(shown.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
     if mark == "seals":
         return int(rng.integers(1, min(3, letters - 1) + 1)) if letters >= 2 else 0
+    if mark == "emblem":  # at the letter/digit boundary nearest the middle, or the middle itself
+        kinds = [c.isdigit() for c in shown]
+        cuts = [i for i in range(1, len(shown)) if kinds[i] != kinds[i - 1]] or [len(shown) // 2]
+        return min(cuts, key=lambda i: abs(i - len(shown) / 2)) if len(shown) > 1 else 0
     return letters if 0 < letters < len(shown) else 0
 
 
 def _draw_gap_mark(plate: np.ndarray, mark: str, centre: tuple[float, float], char_h: int, rng) -> None:
-    """German seals (inspection sticker over the state seal) or a district crest, centred in the text gap."""
+    """German seals (inspection sticker over the state seal), a district crest or a US state emblem, centred
+    in the text gap."""
     cx, cy = centre
+    if mark == "emblem" and rng.random() < 0.5:
+        r = max(1, int(round(char_h * rng.uniform(0.12, 0.3))))
+        cv2.circle(plate, (int(round(cx)), int(round(cy))), r, _jitter(STICKER_COLOURS[int(rng.integers(5))], rng, 30),
+                   -1, cv2.LINE_AA)
+        return
     if mark == "seals":
         r = max(1, int(round(char_h * 0.19)))
         colour = _jitter(SEAL_COLOURS[int(rng.integers(len(SEAL_COLOURS)))], rng, 15)
@@ -252,15 +270,58 @@ def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBoo
         draw.text((plate_w / 2, top / 2), spec.style.band_text, font=font, fill=(240, 240, 240), anchor="mm")
         return top
     if spec.style.options.get("top_text"):
-        top = int(plate_h * 0.2)
+        us = spec.country == "us"
+        # US state names are big and in any lettering (script, serif, caps): a large share of the plate.
+        top = int(plate_h * (rng.uniform(0.18, 0.28) if us else 0.2))
         names = {"us": US_STATES, "br": BR_CITIES}.get(spec.country, ("REPUBLICA ARGENTINA",))
         name = names[int(rng.integers(len(names)))]
-        color = _jitter((30, 60, 150) if spec.country == "us" and rng.random() < 0.6 else
-                        (170, 30, 30) if spec.country == "us" else spec.style.foreground, rng, 30)
-        font = fonts.load(font_path, max(7, int(top * (0.95 if spec.country == "us" else 0.7))))
+        if us and rng.random() < 0.4:
+            name = name.title()
+        color = _jitter(US_INKS[int(rng.integers(len(US_INKS)))] if us else spec.style.foreground, rng, 30)
+        if us:
+            font_path = fonts.available(GENERIC_TEXT_FONTS)[int(rng.integers(len(fonts.available(GENERIC_TEXT_FONTS))))]
+            if rng.random() < 0.25:  # a coloured bar behind the name (Pennsylvania, New Jersey...)
+                draw.rectangle((0, 0, plate_w, top), fill=_jitter(US_INKS[int(rng.integers(len(US_INKS)))], rng, 20))
+                color = (245, 245, 240)
+        font = fonts.load(font_path, max(7, int(top * (0.95 if us else 0.7))))
         draw.text((plate_w / 2, top * 0.6), name, font=font, fill=color, anchor="mm")
         return top
     return 0
+
+
+def _draw_us_extras(draw: ImageDraw.ImageDraw, plate_w: int, plate_h: int, background, fonts: FontBook, rng) -> int:
+    """What real US plates carry besides the number, for the reader to learn to ignore: scenery behind the
+    text, a slogan or county along the bottom, registration stickers in the corners. Returns the height
+    the bottom text takes."""
+    ink = US_INKS[int(rng.integers(len(US_INKS)))]
+    if rng.random() < 0.5:  # scenery: a pale mountain range or sun behind the characters
+        paint = np.array(_jitter((150, 170, 200), rng, 60), np.float32)
+        tone = tuple(int(c) for c in 0.5 * paint + 0.5 * np.array(background, np.float32))  # pale, behind the ink
+        if rng.random() < 0.6:
+            xs = np.linspace(0, plate_w, int(rng.integers(4, 9)))
+            ys = plate_h * rng.uniform(0.45, 0.85, xs.size)
+            draw.polygon([(0, plate_h)] + list(zip(xs.tolist(), ys.tolist())) + [(plate_w, plate_h)], fill=tone)
+        else:
+            r = plate_h * rng.uniform(0.2, 0.4)
+            cx, cy = plate_w * rng.uniform(0.2, 0.8), plate_h * rng.uniform(0.3, 0.7)
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tone)
+    bottom = 0
+    font_paths = fonts.available(GENERIC_TEXT_FONTS)
+    if rng.random() < 0.6:
+        bottom = int(plate_h * rng.uniform(0.1, 0.16))
+        slogan = US_SLOGANS[int(rng.integers(len(US_SLOGANS)))]
+        font = fonts.load(font_paths[int(rng.integers(len(font_paths)))], max(6, int(bottom * 0.95)))
+        draw.text((plate_w / 2, plate_h - bottom * 0.75), slogan, font=font, fill=_jitter(ink, rng, 30), anchor="mm")
+    small = fonts.load(font_paths[0], max(6, int(plate_h * 0.11)))
+    for _ in range(int(rng.choice(3, p=(0.3, 0.45, 0.25)))):  # month and year stickers
+        sw, sh = plate_w * rng.uniform(0.08, 0.13), plate_h * rng.uniform(0.14, 0.22)
+        x0 = plate_w * 0.03 if rng.random() < 0.5 else plate_w * 0.97 - sw
+        y0 = plate_h * 0.05 if rng.random() < 0.5 else plate_h * 0.95 - sh
+        draw.rectangle((x0, y0, x0 + sw, y0 + sh), fill=_jitter(STICKER_COLOURS[int(rng.integers(len(STICKER_COLOURS)))],
+                                                                rng, 20))
+        label = (MONTHS[int(rng.integers(12))] if rng.random() < 0.5 else f"{int(rng.integers(0, 100)):02d}")
+        draw.text((x0 + sw / 2, y0 + sh / 2), label, font=small, fill=(25, 25, 25), anchor="mm")
+    return bottom
 
 
 def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: FontBook,
@@ -295,6 +356,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     marks = style.options.get("marks", ())
     if "rear-yellow" in marks and rng.random() < 0.5:
         draw.rectangle((0, 0, plate_w, plate_h), fill=_jitter(YELLOW_PLATE, rng, 10))
+    bottom = _draw_us_extras(draw, plate_w, plate_h, background, fonts, rng) if us_tint else 0
     top = _draw_top(draw, spec, plate_w, plate_h, fonts, rng)
     left, right = 0, plate_w
     band_w = int((45 if spec.count_lines == 1 else 40) * ppm)
@@ -344,7 +406,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
 
     area_x0 = left + int(plate_w * 0.03)
     area_x1 = right - int(plate_w * 0.03)
-    area_y0, area_y1 = top + int(plate_h * 0.1), plate_h - int(plate_h * 0.1)
+    area_y0, area_y1 = top + int(plate_h * 0.1), plate_h - max(bottom, int(plate_h * 0.1))
     line_h = (area_y1 - area_y0) / len(lines)
     char_frac = float(rng.uniform(0.74, 0.84)) if len(lines) == 1 else float(rng.uniform(0.7, 0.8))
     for index, line in enumerate(lines):
@@ -353,6 +415,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         char_h = int(line_h * char_frac)
         y_bottom = int(area_y0 + line_h * (index + 1) - (line_h - char_h) / 2)
         gap_mark = next((m for m in marks if m in GAP_MARKS), None) if index == 0 else None
+        if us_tint and rng.random() < 0.25:
+            gap_mark = "emblem"  # a state emblem between the groups (Connecticut's dot, Georgia's peach)
         cut = _mark_position(shown, gap_mark, rng) if gap_mark else 0
         if not cut:
             mask = _fit_line(_text_mask(shown, font_path, char_h, fonts, stretch), area_x1 - area_x0)
