@@ -54,6 +54,11 @@ class RenderedPlate:
     lines: list[str]
 
 
+def _pick(choices, rng: np.random.Generator):
+    """One of ``choices``, uniformly."""
+    return choices[int(rng.integers(len(choices)))]
+
+
 def _jitter(color, rng: np.random.Generator, amount: int = 12) -> tuple[int, int, int]:
     return tuple(int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in color)
 
@@ -204,7 +209,7 @@ def _draw_edge_marks(draw, spec: RegionSpec, span: tuple[int, int], plate_w: int
         cx = right + band_w / 2
         if spec.country == "fr":
             draw.rectangle((right + band_w * 0.2, plate_h * 0.15, plate_w - band_w * 0.2, plate_h * 0.45),
-                           fill=_jitter(CREST_COLOURS[int(rng.integers(len(CREST_COLOURS)))], rng, 20))
+                           fill=_jitter(_pick(CREST_COLOURS, rng), rng, 20))
             number = f"{int(rng.integers(1, 96)):02d}"
         else:
             r = min(band_w, plate_h) * 0.14
@@ -214,7 +219,7 @@ def _draw_edge_marks(draw, spec: RegionSpec, span: tuple[int, int], plate_w: int
     if "shields" in marks:  # Switzerland: the national shield left, the canton's right
         w, h = plate_h * 0.45, plate_h * 0.55
         _shield(draw, left + plate_h * 0.4, plate_h / 2, w, h, _jitter((210, 30, 40), rng, 15), cross=(245, 245, 245))
-        colour = CREST_COLOURS[int(rng.integers(len(CREST_COLOURS)))]
+        colour = _pick(CREST_COLOURS, rng)
         _shield(draw, right - plate_h * 0.4, plate_h / 2, w, h, _jitter(colour, rng, 20))
         left, right = int(left + plate_h * 0.7), int(right - plate_h * 0.7)
     return left, right
@@ -240,12 +245,12 @@ def _draw_gap_mark(plate: np.ndarray, mark: str, centre: tuple[float, float], ch
     cx, cy = centre
     if mark == "emblem" and rng.random() < 0.5:
         r = max(1, int(round(char_h * rng.uniform(0.12, 0.3))))
-        cv2.circle(plate, (int(round(cx)), int(round(cy))), r, _jitter(STICKER_COLOURS[int(rng.integers(5))], rng, 30),
+        cv2.circle(plate, (int(round(cx)), int(round(cy))), r, _jitter(_pick(STICKER_COLOURS[:-1], rng), rng, 30),
                    -1, cv2.LINE_AA)
         return
     if mark == "seals":
         r = max(1, int(round(char_h * 0.19)))
-        colour = _jitter(SEAL_COLOURS[int(rng.integers(len(SEAL_COLOURS)))], rng, 15)
+        colour = _jitter(_pick(SEAL_COLOURS, rng), rng, 15)
         upper, lower = (int(round(cx)), int(round(cy - char_h * 0.23))), (int(round(cx)), int(round(cy + char_h * 0.23)))
         cv2.circle(plate, upper, r, colour, -1, cv2.LINE_AA)
         cv2.circle(plate, lower, r, _jitter((205, 205, 200), rng, 15), -1, cv2.LINE_AA)
@@ -253,7 +258,7 @@ def _draw_gap_mark(plate: np.ndarray, mark: str, centre: tuple[float, float], ch
         return
     image = Image.fromarray(plate)
     draw = ImageDraw.Draw(image)
-    colour = CREST_COLOURS[int(rng.integers(len(CREST_COLOURS)))]
+    colour = _pick(CREST_COLOURS, rng)
     _shield(draw, cx, cy, char_h * 0.4, char_h * 0.55, _jitter(colour, rng, 20),
             cross=(245, 245, 245) if rng.random() < 0.5 else None)
     plate[:] = np.asarray(image)
@@ -274,14 +279,14 @@ def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBoo
         # US state names are big and in any lettering (script, serif, caps): a large share of the plate.
         top = int(plate_h * (rng.uniform(0.18, 0.28) if us else 0.2))
         names = {"us": US_STATES, "br": BR_CITIES}.get(spec.country, ("REPUBLICA ARGENTINA",))
-        name = names[int(rng.integers(len(names)))]
+        name = _pick(names, rng)
         if us and rng.random() < 0.4:
             name = name.title()
-        color = _jitter(US_INKS[int(rng.integers(len(US_INKS)))] if us else spec.style.foreground, rng, 30)
+        color = _jitter(_pick(US_INKS, rng) if us else spec.style.foreground, rng, 30)
         if us:
-            font_path = fonts.available(GENERIC_TEXT_FONTS)[int(rng.integers(len(fonts.available(GENERIC_TEXT_FONTS))))]
+            font_path = _pick(fonts.available(GENERIC_TEXT_FONTS), rng)
             if rng.random() < 0.25:  # a coloured bar behind the name (Pennsylvania, New Jersey...)
-                draw.rectangle((0, 0, plate_w, top), fill=_jitter(US_INKS[int(rng.integers(len(US_INKS)))], rng, 20))
+                draw.rectangle((0, 0, plate_w, top), fill=_jitter(_pick(US_INKS, rng), rng, 20))
                 color = (245, 245, 240)
         font = fonts.load(font_path, max(7, int(top * (0.95 if us else 0.7))))
         draw.text((plate_w / 2, top * 0.6), name, font=font, fill=color, anchor="mm")
@@ -293,7 +298,7 @@ def _draw_us_extras(draw: ImageDraw.ImageDraw, plate_w: int, plate_h: int, backg
     """What real US plates carry besides the number, for the reader to learn to ignore: scenery behind the
     text, a slogan or county along the bottom, registration stickers in the corners. Returns the height
     the bottom text takes."""
-    ink = US_INKS[int(rng.integers(len(US_INKS)))]
+    ink = _pick(US_INKS, rng)
     if rng.random() < 0.5:  # scenery: a pale mountain range or sun behind the characters
         paint = np.array(_jitter((150, 170, 200), rng, 60), np.float32)
         tone = tuple(int(c) for c in 0.5 * paint + 0.5 * np.array(background, np.float32))  # pale, behind the ink
@@ -309,17 +314,16 @@ def _draw_us_extras(draw: ImageDraw.ImageDraw, plate_w: int, plate_h: int, backg
     font_paths = fonts.available(GENERIC_TEXT_FONTS)
     if rng.random() < 0.6:
         bottom = int(plate_h * rng.uniform(0.1, 0.16))
-        slogan = US_SLOGANS[int(rng.integers(len(US_SLOGANS)))]
-        font = fonts.load(font_paths[int(rng.integers(len(font_paths)))], max(6, int(bottom * 0.95)))
+        slogan = _pick(US_SLOGANS, rng)
+        font = fonts.load(_pick(font_paths, rng), max(6, int(bottom * 0.95)))
         draw.text((plate_w / 2, plate_h - bottom * 0.75), slogan, font=font, fill=_jitter(ink, rng, 30), anchor="mm")
     small = fonts.load(font_paths[0], max(6, int(plate_h * 0.11)))
     for _ in range(int(rng.choice(3, p=(0.3, 0.45, 0.25)))):  # month and year stickers
         sw, sh = plate_w * rng.uniform(0.08, 0.13), plate_h * rng.uniform(0.14, 0.22)
         x0 = plate_w * 0.03 if rng.random() < 0.5 else plate_w * 0.97 - sw
         y0 = plate_h * 0.05 if rng.random() < 0.5 else plate_h * 0.95 - sh
-        draw.rectangle((x0, y0, x0 + sw, y0 + sh), fill=_jitter(STICKER_COLOURS[int(rng.integers(len(STICKER_COLOURS)))],
-                                                                rng, 20))
-        label = (MONTHS[int(rng.integers(12))] if rng.random() < 0.5 else f"{int(rng.integers(0, 100)):02d}")
+        draw.rectangle((x0, y0, x0 + sw, y0 + sh), fill=_jitter(_pick(STICKER_COLOURS, rng), rng, 20))
+        label = _pick(MONTHS, rng) if rng.random() < 0.5 else f"{int(rng.integers(0, 100)):02d}"
         draw.text((x0 + sw / 2, y0 + sh / 2), label, font=small, fill=(25, 25, 25), anchor="mm")
     return bottom
 
@@ -375,7 +379,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
 
     plate = np.array(image)
     fonts_for_spec = fonts.available(style.fonts)
-    font_path = fonts_for_spec[int(rng.integers(len(fonts_for_spec)))] if rng.random() < 0.3 else fonts_for_spec[0]
+    font_path = _pick(fonts_for_spec, rng) if rng.random() < 0.3 else fonts_for_spec[0]
     stretch = float(style.options.get("stretch", 1.0)) if "OSP-DIN" in font_path.name else 1.0
     stretch *= float(rng.uniform(0.92, 1.08))
     emboss = rng.random() < 0.7
