@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from numberplate.regions.alphabet import DIGITS
 from numberplate.regions.spec import RegionSpec
+from numberplate.regions.specs import LATIN_LETTERS
 from numberplate.synth.fonts import FontBook
 
 EU_BLUE, EU_YELLOW = (0, 51, 153), (255, 204, 0)
@@ -32,7 +33,8 @@ US_SLOGANS = ("FAMOUS POTATOES", "Constitution State", "SUNSHINE STATE", "Wild, 
               "Grand Canyon State", "PEACH STATE", "COUNTY", "DOUGLAS", "SCOTT", "HINDS", "Great Lakes")
 STICKER_COLOURS = ((250, 220, 40), (240, 120, 30), (60, 170, 90), (230, 80, 140), (80, 150, 230), (235, 235, 235))
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-GENERIC_TEXT_FONTS = ("barlow-condensed-latin-600-normal.woff2", "oswald-latin-500-normal.woff2",
+LABEL_FONT = "barlow-condensed-latin-600-normal.woff2"
+GENERIC_TEXT_FONTS = (LABEL_FONT, "oswald-latin-500-normal.woff2",
                       "pt-sans-narrow-latin-700-normal.woff2", "barlow-condensed-latin-500-normal.woff2")
 BR_CITIES = ("SAO PAULO - SP", "CURITIBA - PR", "RIO DE JANEIRO - RJ", "PORTO ALEGRE - RS", "BELO HORIZONTE - MG")
 
@@ -57,6 +59,11 @@ class RenderedPlate:
 def _pick(choices, rng: np.random.Generator):
     """One of ``choices``, uniformly."""
     return choices[int(rng.integers(len(choices)))]
+
+
+def _label_font(fonts: FontBook, size: int):
+    """The condensed sans of the small printing on plates (band letters, department numbers, "RUS")."""
+    return fonts.load(fonts.available((LABEL_FONT,))[0], size)
 
 
 def _jitter(color, rng: np.random.Generator, amount: int = 12) -> tuple[int, int, int]:
@@ -137,7 +144,7 @@ def _draw_band(draw: ImageDraw.ImageDraw, spec: RegionSpec, box, fonts: FontBook
     x0, y0, x1, y1 = box
     band = spec.style.band
     w, h = x1 - x0, y1 - y0
-    small_font = fonts.load(fonts.available(("barlow-condensed-latin-600-normal.woff2",))[0], max(8, int(h * 0.28)))
+    small_font = _label_font(fonts, max(8, int(h * 0.28)))
     if band == "eu":
         draw.rectangle(box, fill=_jitter(EU_BLUE, rng, 15))
         cx, cy, r = x0 + w / 2, y0 + h * 0.32, min(w, h) * 0.22
@@ -205,7 +212,7 @@ def _draw_edge_marks(draw, spec: RegionSpec, span: tuple[int, int], plate_w: int
     if "right-band" in marks:  # France (department number and logo), Italy (year and province)
         right = plate_w - band_w
         draw.rectangle((right, 0, plate_w, plate_h - 1), fill=_jitter(EU_BLUE, rng, 15))
-        font = fonts.load(fonts.available(("barlow-condensed-latin-600-normal.woff2",))[0], max(8, int(plate_h * 0.28)))
+        font = _label_font(fonts, max(8, int(plate_h * 0.28)))
         cx = right + band_w / 2
         if spec.country == "fr":
             draw.rectangle((right + band_w * 0.2, plate_h * 0.15, plate_w - band_w * 0.2, plate_h * 0.45),
@@ -229,7 +236,7 @@ def _mark_position(shown: str, mark: str, rng) -> int:
     """Where the gap for a seal or crest goes in a printed line (0: the line has no place for it).
     German seals sit after the district (1-3 letters, the canonical text does not say which: drawn at
     random among the letter positions that leave a letter after it); AT/SK crests after the first group."""
-    letters = len(shown) - len(shown.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    letters = len(shown) - len(shown.lstrip(LATIN_LETTERS))
     if mark == "seals":
         return int(rng.integers(1, min(3, letters - 1) + 1)) if letters >= 2 else 0
     if mark == "emblem":  # at the letter/digit boundary nearest the middle, or the middle itself
@@ -267,7 +274,7 @@ def _draw_gap_mark(plate: np.ndarray, mark: str, centre: tuple[float, float], ch
 def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBook, rng) -> int:
     """Top decorations (Mercosur band, state or city names); returns the height they take."""
     band = spec.style.band
-    font_path = fonts.available(("barlow-condensed-latin-600-normal.woff2",))[0]
+    font_path = fonts.available((LABEL_FONT,))[0]
     if band == "mercosur":
         top = int(plate_h * 0.24)
         draw.rectangle((0, 0, plate_w, top), fill=_jitter((0, 50, 160), rng, 15))
@@ -369,12 +376,11 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         left = band_w
     border = max(1, int(round(ppm * rng.uniform(1.0, 2.5))))
     inset = max(1, int(2 * ppm))
-    if "red-border" in marks:
+    red_border = "red-border" in marks  # Denmark: always, red and thicker
+    if red_border or rng.random() < 0.85:
         draw.rounded_rectangle((inset, inset, plate_w - 1 - inset, plate_h - 1 - inset), radius=int(6 * ppm),
-                               outline=_jitter((200, 30, 40), rng, 15), width=border + max(1, int(ppm * 2)))
-    elif rng.random() < 0.85:
-        draw.rounded_rectangle((inset, inset, plate_w - 1 - inset, plate_h - 1 - inset), radius=int(6 * ppm),
-                               outline=foreground, width=border)
+                               outline=_jitter((200, 30, 40), rng, 15) if red_border else foreground,
+                               width=border + max(1, int(ppm * 2)) if red_border else border)
     left, right = _draw_edge_marks(draw, spec, (left, right), plate_w, plate_h, band_w, fonts, rng)
 
     plate = np.array(image)
@@ -395,7 +401,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         draw = ImageDraw.Draw(image := Image.fromarray(plate))
         draw.line((right, 3, right, plate_h - 4), fill=foreground, width=border)
         if spec.country == "ru":
-            small = fonts.load(fonts.available(("barlow-condensed-latin-600-normal.woff2",))[0], max(7, int(plate_h * 0.2)))
+            small = _label_font(fonts, max(7, int(plate_h * 0.2)))
             draw.text((right + box_w * 0.38, plate_h * 0.82), "RUS", font=small, fill=foreground, anchor="mm")
             fx, fy, fw, fh = right + box_w * 0.68, plate_h * 0.74, box_w * 0.22, plate_h * 0.16
             for k, c in enumerate(((245, 245, 245), (0, 57, 166), (213, 43, 30))):
@@ -413,12 +419,13 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     area_y0, area_y1 = top + int(plate_h * 0.1), plate_h - max(bottom, int(plate_h * 0.1))
     line_h = (area_y1 - area_y0) / len(lines)
     char_frac = float(rng.uniform(0.74, 0.84)) if len(lines) == 1 else float(rng.uniform(0.7, 0.8))
+    first_line_mark = next((m for m in marks if m in GAP_MARKS), None)  # seals and crests sit on the top line
     for index, line in enumerate(lines):
         shown = display_line(line, spec)
         printed.insert(index, shown)
         char_h = int(line_h * char_frac)
         y_bottom = int(area_y0 + line_h * (index + 1) - (line_h - char_h) / 2)
-        gap_mark = next((m for m in marks if m in GAP_MARKS), None) if index == 0 else None
+        gap_mark = first_line_mark if index == 0 else None
         if us_tint and rng.random() < 0.25:
             gap_mark = "emblem"  # a state emblem between the groups (Connecticut's dot, Georgia's peach)
         cut = _mark_position(shown, gap_mark, rng) if gap_mark else 0
