@@ -69,6 +69,28 @@ def test_cli_fine_tunes_from_an_onnx_file_with_its_architecture(exported, ocr_da
     assert "imported into PyTorch" in capsys.readouterr().err
 
 
+def test_a_taller_input_keeps_all_but_the_last_convolution(exported, ocr_dataset, capsys):
+    path, _ = exported
+    taller = CRNNConfig(input_height=48, widths=(8, 8, 8, 16), rnn_hidden=8)
+    task = OcrTask(OcrTrainConfig(name="tall", data=[DataSource(str(ocr_dataset))], samples_per_epoch=64,
+                                  model=taller, init_from=str(path)))
+    model = task.build_model()
+    assert "differ in shape" in capsys.readouterr().err
+    source = CRNN(TINY)
+    load_onnx_weights(source, path, torch.nn.functional.interpolate(calibration_batch(task), size=(32, 128)), "ocr")
+    last = model.features[-1][0].weight
+    assert last.shape == (16, 16, 3, 3) and source.features[-1][0].weight.shape == (16, 16, 2, 3)
+    assert torch.equal(model.features[0][0].weight, source.features[0][0].weight)
+    assert torch.equal(model.classifier.weight, source.classifier.weight)
+    images = next(iter(task.train_batches(0, 4, np.random.default_rng(0))))[0]
+    assert images.shape[2] == 48 and model(images.float()).shape == (4, 32, TINY.num_classes)
+
+
+def test_crnn_heights_must_be_multiples_of_16():
+    with pytest.raises(ValueError, match="multiple of 16"):
+        CRNN(CRNNConfig(input_height=40))
+
+
 def test_pt_paths_and_unknown_names_are_not_onnx_sources(tmp_path):
     assert is_onnx_source("ocr-latin") and is_onnx_source(tmp_path / "x.onnx")
     assert not is_onnx_source(tmp_path / "best.pt") and not is_onnx_source("no-such-model")

@@ -28,7 +28,7 @@ def test_every_plate_type_renders(spec, fonts):
     assert plate.image.dtype == np.uint8 and plate.image.ndim == 3 and plate.mask.shape == (h, w)
     assert (plate.corners >= 0).all() and (plate.corners[:, 0] < w).all() and (plate.corners[:, 1] < h).all()
     assert plate.image.std() > 10  # something was drawn
-    assert "".join(plate.lines).replace(" ", "").replace("-", "") == "".join(
+    assert "".join(plate.lines).replace(" ", "").replace("-", "").replace("·", "") == "".join(
         spec.visual_lines(text)) or spec.style.options.get("region_digits")
     crop = capture(plate, rng)
     assert crop.dtype == np.uint8 and crop.shape[2] == 3 and 15 <= crop.shape[0] <= 130
@@ -80,6 +80,20 @@ def test_unknown_region_is_a_clear_error(tmp_path, capsys):
 def _red(image: np.ndarray) -> np.ndarray:
     r, g, b = (image[..., k].astype(int) for k in range(3))
     return (r > 150) & (g < 90) & (b < 90)
+
+
+def test_brazilian_grey_plates_look_like_the_real_ones(fonts):
+    # Pre-Mercosur plates: a dot-like dash between the groups, tall letters filling the plate under a small
+    # "UF-TOWN" line (real crops were read as American plates when ours showed short wide letters).
+    spec = get_spec("br")
+    assert display_line("ABC1234", spec) == "ABC·1234"
+    shown = {display_line("ABC1234", spec, np.random.default_rng(seed)) for seed in range(20)}
+    assert shown == {"ABC·1234", "ABC-1234"}
+    plate = render_plate(spec, "ABC1234", np.random.default_rng(4), fonts, px_per_mm=1.0)
+    grey = plate.image.astype(int).mean(axis=2)
+    h, w = grey.shape
+    inked_rows = (grey[:, w // 10:-w // 10] < grey.mean() - 40).mean(axis=1) > 0.05
+    assert inked_rows[int(h * 0.2):].mean() > 0.68  # the number takes most of the height below the town line
 
 
 def test_country_marks_tell_same_format_plates_apart(fonts):

@@ -15,7 +15,8 @@ class CRNNConfig:
     """Shape of the recognizer.
 
     Attributes:
-        input_height: crop height in pixels after resizing (must be 32).
+        input_height: crop height in pixels after resizing: a multiple of 16 (32, 48, 64); taller inputs keep
+            the small strokes apart (O/Q/D, the tail of a Q) at 1.5-2x the cost.
         input_width: crop width in pixels; the output has input_width / 4 time steps.
         in_channels: 1 for grey-scale input, 3 for RGB.
         widths: channels of the four convolution stages.
@@ -38,28 +39,30 @@ class CRNN(nn.Module):
 
     def __init__(self, config: CRNNConfig):
         super().__init__()
-        if config.input_height != 32:
-            raise ValueError("CRNN expects input_height 32 (the pooling collapses 32 rows to 1)")
+        if config.input_height < 32 or config.input_height % 16:
+            raise ValueError(f"CRNN input_height must be a multiple of 16 and at least 32, not {config.input_height} "
+                             "(four poolings leave H/16 rows, which the last convolution collapses to 1)")
         w1, w2, w3, w4 = config.widths
+        rows = config.input_height // 16  # rows left after the four height poolings
         self.config = config
         self.features = nn.Sequential(
-            ConvBNAct(config.in_channels, w1),  # B, w1, 32, W
-            nn.MaxPool2d(2, 2),  # B, w1, 16, W/2
+            ConvBNAct(config.in_channels, w1),  # B, w1, H, W
+            nn.MaxPool2d(2, 2),  # B, w1, H/2, W/2
             ConvBNAct(w1, w2),
-            nn.MaxPool2d(2, 2),  # B, w2, 8, W/4
+            nn.MaxPool2d(2, 2),  # B, w2, H/4, W/4
             ConvBNAct(w2, w3),
             ConvBNAct(w3, w3),
-            nn.MaxPool2d((2, 1), (2, 1)),  # B, w3, 4, W/4
+            nn.MaxPool2d((2, 1), (2, 1)),  # B, w3, H/8, W/4
             ConvBNAct(w3, w4),
-            nn.MaxPool2d((2, 1), (2, 1)),  # B, w4, 2, W/4
-            ConvBNAct(w4, w4, kernel=(2, 3), padding=(0, 1)),  # B, w4, 1, W/4
+            nn.MaxPool2d((2, 1), (2, 1)),  # B, w4, H/16, W/4
+            ConvBNAct(w4, w4, kernel=(rows, 3), padding=(0, 1)),  # B, w4, 1, W/4
         )
         self.rnn = nn.GRU(w4, config.rnn_hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(config.dropout)
         self.classifier = nn.Linear(2 * config.rnn_hidden, config.num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """images: B x C x 32 x W float in [0, 1] -> logits B x T x num_classes (T = W / 4)."""
+        """images: B x C x H x W float in [0, 1] -> logits B x T x num_classes (T = W / 4)."""
         features = self.features(images)  # B, w4, 1, T
         sequence = features.squeeze(2).permute(0, 2, 1)  # B, T, w4
         sequence, _ = self.rnn(sequence)  # B, T, 2 * hidden

@@ -27,6 +27,8 @@ WHITE, BLACK, YELLOW = (244, 244, 238), (22, 22, 24), (246, 205, 40)
 FE_FONTS = ("GL-Nummernschild-Mtl.ttf", "GL-Nummernschild-Eng.ttf")
 DIN_FONTS = ("OSP-DIN.ttf", "GL-Nummernschild-Eng.ttf")
 GOST_FONTS = ("RoadNumbers2.0.ttf", "GL-Nummernschild-Eng.ttf")
+_BR_OLD_OPTIONS = {"top_text": True, "top_share": 0.13, "margin": 0.07, "separator": ("·", "·", "-"),
+                   "shade": 30, "marks": ("lacre",)}
 GENERIC_FONTS = ("barlow-condensed-latin-600-normal.woff2", "oswald-latin-500-normal.woff2",
                  "pt-sans-narrow-latin-700-normal.woff2", "GL-Nummernschild-Eng.ttf")
 
@@ -153,15 +155,17 @@ SPECS: tuple[RegionSpec, ...] = (
                template_weights=(5, 3, 4, 2, 1, 1, 1, 1, 1),
                style=PlateStyle(size_mm=(305, 152), band="us", fonts=GENERIC_FONTS + FE_FONTS[1:],
                                 options={"top_text": True, "separator": ""})),
+    # Grey plates before Mercosur: tall condensed letters (the "Mandatory" typeface; Barlow Condensed is the
+    # nearest we ship) filling the plate, a short mid-height dash that reads as a dot, the "UF-TOWN" line
+    # above, the red wire seal; paint from near-white to weathered grey.
     RegionSpec("br", "br", "Brazil, grey plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
                style=PlateStyle(size_mm=(400, 130), background=(200, 202, 200), band="br-old",
-                                fonts=FE_FONTS[::-1] + GENERIC_FONTS, options={"top_text": True, "separator": "-"}),
+                                fonts=GENERIC_FONTS + FE_FONTS[:1], options=_BR_OLD_OPTIONS),
                weight=3),
     # Commercial vehicles (taxis, trucks) carry the same format in white on red; many real crops show it.
     RegionSpec("br-red", "br", "Brazil, red commercial plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
-               style=PlateStyle(size_mm=(400, 130), background=(165, 32, 30), foreground=(235, 235, 230),
-                                band="br-old", fonts=FE_FONTS[::-1] + GENERIC_FONTS,
-                                options={"top_text": True, "separator": "-"}),
+               style=PlateStyle(size_mm=(400, 130), background=(150, 45, 42), foreground=(235, 235, 230),
+                                band="br-old", fonts=GENERIC_FONTS + FE_FONTS[:1], options=_BR_OLD_OPTIONS),
                weight=1),
     RegionSpec("br-mercosur", "br", "Brazil, Mercosur (LLL9L99)", LATIN_LETTERS, ("LLL#L##",),
                style=PlateStyle(size_mm=(400, 130), band="mercosur", band_text="BRASIL",

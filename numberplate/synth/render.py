@@ -36,7 +36,10 @@ MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", 
 LABEL_FONT = "barlow-condensed-latin-600-normal.woff2"
 GENERIC_TEXT_FONTS = (LABEL_FONT, "oswald-latin-500-normal.woff2",
                       "pt-sans-narrow-latin-700-normal.woff2", "barlow-condensed-latin-500-normal.woff2")
-BR_CITIES = ("SAO PAULO - SP", "CURITIBA - PR", "RIO DE JANEIRO - RJ", "PORTO ALEGRE - RS", "BELO HORIZONTE - MG")
+# Grey Brazilian plates name their state and town above the number, "UF-TOWN".
+BR_CITIES = ("BA-SALVADOR", "SP-SAO PAULO", "PR-CURITIBA", "RJ-RIO DE JANEIRO", "RS-PORTO ALEGRE", "MG-BELO HORIZONTE",
+             "BA-FEIRA DE SANTANA", "BA-LAURO DE FREITAS", "BA-CAMACARI", "ES-VITORIA", "ES-CARIACICA",
+             "PR-PARANAGUA", "MG-MONTES CLAROS", "SP-CAMPINAS", "GO-GOIANIA", "PE-RECIFE", "SC-JOINVILLE")
 
 
 @dataclass
@@ -70,8 +73,11 @@ def _jitter(color, rng: np.random.Generator, amount: int = 12) -> tuple[int, int
     return tuple(int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in color)
 
 
-def display_line(line: str, spec: RegionSpec) -> str:
-    """Insert the plate's visual separators between letter and digit groups of one line."""
+def display_line(line: str, spec: RegionSpec, rng: np.random.Generator | None = None) -> str:
+    """Insert the plate's visual separators between letter and digit groups of one line.
+
+    A spec's ``separator`` may be a tuple of choices (picked with ``rng``; the first without one).
+    """
     if not line:
         return ""  # a blank plate (classifier's "empty" state) shows no separators either
     options = spec.style.options
@@ -86,6 +92,8 @@ def display_line(line: str, spec: RegionSpec) -> str:
                 out.append(separators[index] if index < len(separators) else " ")
         return "".join(out)
     separator = options.get("separator", " ")
+    if isinstance(separator, tuple):
+        separator = _pick(separator, rng) if rng is not None else separator[0]
     out = []
     for index, char in enumerate(line):
         if index and (char in DIGITS) != (line[index - 1] in DIGITS):
@@ -284,7 +292,7 @@ def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBoo
     if spec.style.options.get("top_text"):
         us = spec.country == "us"
         # US state names are big and in any lettering (script, serif, caps): a large share of the plate.
-        top = int(plate_h * (rng.uniform(0.18, 0.28) if us else 0.2))
+        top = int(plate_h * (rng.uniform(0.18, 0.28) if us else float(spec.style.options.get("top_share", 0.2))))
         names = {"us": US_STATES, "br": BR_CITIES}.get(spec.country, ("REPUBLICA ARGENTINA",))
         name = _pick(names, rng)
         if us and rng.random() < 0.4:
@@ -350,6 +358,10 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     ppm = px_per_mm or float(rng.uniform(0.6, 1.0))
     plate_w, plate_h = int(style.size_mm[0] * ppm), int(style.size_mm[1] * ppm)
     background = _jitter(style.background, rng, 10)
+    shade = int(style.options.get("shade", 0))  # the same plate paint, new or faded: lighter or darker as a whole
+    if shade:
+        offset = int(rng.integers(-shade, shade + 1))
+        background = tuple(int(np.clip(c + offset, 0, 255)) for c in background)
     foreground = _jitter(style.foreground, rng, 12)
     us_tint = spec.country == "us"
     if us_tint:
@@ -369,6 +381,10 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         draw.rectangle((0, 0, plate_w, plate_h), fill=_jitter(YELLOW_PLATE, rng, 10))
     bottom = _draw_us_extras(draw, plate_w, plate_h, background, fonts, rng) if us_tint else 0
     top = _draw_top(draw, spec, plate_w, plate_h, fonts, rng)
+    if "lacre" in marks and rng.random() < 0.6:  # Brazil: the red wire seal at the top-left screw
+        r = max(2, plate_h * 0.05)
+        cx, cy = plate_w * rng.uniform(0.08, 0.16), top * 0.5
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_jitter((190, 30, 35), rng, 20))
     left, right = 0, plate_w
     band_w = int((45 if spec.count_lines == 1 else 40) * ppm)
     if style.band in ("eu", "ua-2004", "ua-2015", "by", "kz") and not ("no-band" in marks and rng.random() < 0.35):
@@ -416,12 +432,13 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
 
     area_x0 = left + int(plate_w * 0.03)
     area_x1 = right - int(plate_w * 0.03)
-    area_y0, area_y1 = top + int(plate_h * 0.1), plate_h - max(bottom, int(plate_h * 0.1))
+    margin = float(style.options.get("margin", 0.1))  # above and below the text, share of the plate height
+    area_y0, area_y1 = top + int(plate_h * margin), plate_h - max(bottom, int(plate_h * margin))
     line_h = (area_y1 - area_y0) / len(lines)
     char_frac = float(rng.uniform(0.74, 0.84)) if len(lines) == 1 else float(rng.uniform(0.7, 0.8))
     first_line_mark = next((m for m in marks if m in GAP_MARKS), None)  # seals and crests sit on the top line
     for index, line in enumerate(lines):
-        shown = display_line(line, spec)
+        shown = display_line(line, spec, rng)
         printed.insert(index, shown)
         char_h = int(line_h * char_frac)
         y_bottom = int(area_y0 + line_h * (index + 1) - (line_h - char_h) / 2)

@@ -85,7 +85,9 @@ def _text_box(spec, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     h, w = shape[:2]
     ppm = w / spec.style.size_mm[0]
     left = int((45 if spec.count_lines == 1 else 40) * ppm) if spec.style.band in BANDED else 0
-    top = int(h * 0.24) if spec.style.band == "mercosur" else int(h * 0.2) if spec.style.options.get("top_text") else 0
+    options = spec.style.options
+    top = (int(h * 0.24) if spec.style.band == "mercosur" else
+           int(h * float(options.get("top_share", 0.2))) if options.get("top_text") else 0)
     return left, top, w, h
 
 

@@ -232,7 +232,18 @@ class OcrTask:
             if state["task"]["alphabet"] != self.alphabet:
                 raise ConfigError(f"{self.config.init_from}: its alphabet {state['task']['alphabet']!r} "
                                   f"differs from this run's {self.alphabet!r}")
-            model.load_state_dict(state["model"])
+            weights, own = state["model"], model.state_dict()
+            # Another input height changes only the last convolution's kernel (it collapses H/16 rows):
+            # keep everything else, start that layer afresh.
+            resized = [k for k, v in weights.items() if k in own and own[k].shape != v.shape]
+            if resized:
+                print(f"note: {self.config.init_from}: {', '.join(resized)} differ in shape (another input size); "
+                      "those start afresh", file=sys.stderr)
+            missing, unexpected = model.load_state_dict(
+                {k: v for k, v in weights.items() if k not in resized}, strict=False)
+            if unexpected or [k for k in missing if k not in resized]:
+                raise ConfigError(f"{self.config.init_from}: does not fit this model "
+                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
         return model
 
     def steps_per_epoch(self, batch_size: int) -> int:

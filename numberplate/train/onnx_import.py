@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from numberplate.errors import ConfigError
@@ -272,7 +273,13 @@ def load_start_weights(source: str | Path, task, model: nn.Module, calibration_s
     if not isinstance(model_config, dict):
         raise ConfigError(f"{loaded.path}: its card has no recipe.model, so the architecture is unknown")
     exported = type(model)(from_dict(type(model.config), model_config, f"{loaded.path}: recipe.model"))
-    error = _import_weights(exported, loaded, calibration_batch(task, calibration_size))
+    calibration = calibration_batch(task, calibration_size)
+    size = loaded.card.get("input", {})
+    if {"height", "width"} <= size.keys() and tuple(calibration.shape[2:]) != (size["height"], size["width"]):
+        # This run reads another input size (a taller OCR input, say): calibrate at the exported one.
+        calibration = F.interpolate(calibration, size=(size["height"], size["width"]), mode="bilinear",
+                                    align_corners=False)
+    error = _import_weights(exported, loaded, calibration)
     print(f"note: {loaded.path}: imported into PyTorch (largest output difference {error:.1e})", file=sys.stderr)
     return {"model": exported.state_dict(), "task": _task_of_card(loaded.card)}
 
