@@ -123,6 +123,23 @@ def test_german_seals_sit_in_a_gap_after_the_district(fonts):
     assert columns.size and 0.05 * img.shape[1] < columns.mean() < 0.5 * img.shape[1]
 
 
+def test_garbage_photo_patches_are_never_plain_surfaces(tmp_path):
+    # A featureless patch framed like a plate is a blank plate to any eye: it must not be labelled garbage.
+    import cv2
+
+    from numberplate.synth.states import _photo_patch, is_featureless
+
+    rng = np.random.default_rng(0)
+    photo = np.full((400, 800, 3), 120, np.uint8)
+    photo[:, 400:] = rng.integers(0, 255, (400, 400, 3), dtype=np.uint8)  # right half: detail
+    path = tmp_path / "half.png"
+    cv2.imwrite(str(path), photo)
+    patches = [_photo_patch(str(path), rng) for _ in range(60)]
+    kept = [p for p in patches if p is not None]
+    assert kept and not any(is_featureless(p) for p in kept)
+    assert is_featureless(photo[:, :400]) and not is_featureless(photo[:, 400:])
+
+
 def test_classifier_data_leaves_out_the_generic_eu_stand_in(tmp_path):
     from numberplate.data.nomeroff import load_split as load
     from numberplate.synth.states import generate_states

@@ -32,6 +32,10 @@ STATE_MIX = (("readable", 0.5), ("filled", 0.16), ("empty", 0.14), ("garbage", 0
 UNKNOWN = "unknown"
 #: Share of garbage taken from background photos when some are given (the rest is procedural).
 PHOTO_GARBAGE = 0.65
+#: A photo patch with less detail than this is a blank surface, not garbage (see ``is_featureless``); a few
+#: tries find a patch with something in it, else the crop is drawn instead.
+FEATURELESS = 2.5
+PATCH_TRIES = 5
 #: Types that stand for a family rather than a design no real plate has (the generic "EU" band): ``all`` leaves
 #: them out of classifier data, where they would be a class no crop can be told apart from its neighbours.
 STAND_IN_COUNTRIES = ("eu",)
@@ -180,10 +184,22 @@ def _photo_patch(path: str, rng: np.random.Generator) -> np.ndarray | None:
         print(f"warning: skipped background {exc}", file=sys.stderr)
         return None
     h, w = photo.shape[:2]
-    ph = int(np.clip(h * np.exp(rng.uniform(np.log(0.04), np.log(0.5))), 8, h))
-    pw = int(np.clip(ph * np.exp(rng.uniform(np.log(0.8), np.log(5.5))), 8, w))
-    y, x = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
-    return photo[y:y + ph, x:x + pw]
+    for _ in range(PATCH_TRIES):
+        ph = int(np.clip(h * np.exp(rng.uniform(np.log(0.04), np.log(0.5))), 8, h))
+        pw = int(np.clip(ph * np.exp(rng.uniform(np.log(0.8), np.log(5.5))), 8, w))
+        y, x = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
+        patch = photo[y:y + ph, x:x + pw]
+        if not is_featureless(patch):
+            return patch
+    return None
+
+
+def is_featureless(image: np.ndarray) -> bool:
+    """Whether a picture is a plain surface (sky, wall, car paint, a dark corner): mean absolute Laplacian
+    at 96 x 32 below FEATURELESS. Framed like a plate such a patch *is* a blank plate to any eye, so as a
+    "garbage" example it only teaches the classifier to contradict its "empty" examples."""
+    grey = cv2.cvtColor(cv2.resize(image, (96, 32), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    return float(np.abs(cv2.Laplacian(grey.astype(np.float32), cv2.CV_32F)).mean()) < FEATURELESS
 
 
 def _procedural_patch(rng: np.random.Generator, fonts) -> tuple[np.ndarray, str]:
