@@ -39,12 +39,16 @@ if has finetune; then
   for family in ua ru kz latin; do
     numberplate train ocr --config "configs/ocr-$family.toml" --out "work/runs/ocr-$family"
   done
+  # The shipped Latin model: a second stage on 48-pixel-high crops, from the first (the shipped stage was
+  # started from the previously shipped ocr-latin with --init-from ocr-latin: work/runs/ocr-latin's weights).
+  numberplate train ocr --config configs/ocr-latin-tall.toml --out work/runs/ocr-latin-tall
 fi
 
 if has export; then
-  for name in ua ru kz latin; do
+  for name in ua ru kz; do
     numberplate export "work/runs/ocr-$name/best.pt" --out "numberplate/weights/ocr-$name.onnx" --name "ocr-$name"
   done
+  numberplate export work/runs/ocr-latin-tall/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
     --name ocr-universal
 fi

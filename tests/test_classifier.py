@@ -37,7 +37,12 @@ def _photos(folder: Path, count: int = 4) -> Path:
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True)
     for i in range(count):
+        # Shapes with edges: the generator leaves out plain surfaces (they would be blank plates).
         image = cv2.GaussianBlur(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), (0, 0), 3)
+        for _ in range(40):
+            x, y = (int(v) for v in rng.integers(0, 150, 2))
+            cv2.rectangle(image, (x, y), (x + int(rng.integers(3, 20)), y + int(rng.integers(3, 20))),
+                          rng.integers(0, 255, 3).tolist(), -1)
         cv2.imwrite(str(folder / f"photo{i}.jpg"), image)
     return folder
 
