@@ -161,8 +161,9 @@ def test_us_emblem_goes_between_the_groups_nearest_the_middle():
 
 
 def test_us_plates_carry_slogans_and_stickers(fonts):
-    from numberplate.synth.render import _draw_us_extras
     from PIL import Image, ImageDraw
+
+    from numberplate.synth.render import _draw_us_extras
 
     bottoms, inked = [], 0
     for seed in range(40):

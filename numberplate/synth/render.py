@@ -33,6 +33,8 @@ US_SLOGANS = ("FAMOUS POTATOES", "Constitution State", "SUNSHINE STATE", "Wild, 
               "Grand Canyon State", "PEACH STATE", "COUNTY", "DOUGLAS", "SCOTT", "HINDS", "Great Lakes")
 STICKER_COLOURS = ((250, 220, 40), (240, 120, 30), (60, 170, 90), (230, 80, 140), (80, 150, 230), (235, 235, 235))
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+# Bands drawn at the plate's left edge (the text starts right of them).
+BANDED = ("eu", "ua-2004", "ua-2015", "by", "kz")
 LABEL_FONT = "barlow-condensed-latin-600-normal.woff2"
 GENERIC_TEXT_FONTS = (LABEL_FONT, "oswald-latin-500-normal.woff2",
                       "pt-sans-narrow-latin-700-normal.woff2", "barlow-condensed-latin-500-normal.woff2")
@@ -279,12 +281,25 @@ def _draw_gap_mark(plate: np.ndarray, mark: str, centre: tuple[float, float], ch
     plate[:] = np.asarray(image)
 
 
+def band_mm(spec: RegionSpec) -> int:
+    """Width of a left-edge band (see BANDED) in millimetres: narrower on square two-line plates."""
+    return 45 if spec.count_lines == 1 else 40
+
+
+def top_share(spec: RegionSpec) -> float:
+    """Share of the plate's height above the text: the Mercosur band, or the state/town line of plates with
+    ``top_text`` (US plates draw theirs 18-28% high; this is their nominal share)."""
+    if spec.style.band == "mercosur":
+        return 0.24
+    return float(spec.style.options.get("top_share", 0.2)) if spec.style.options.get("top_text") else 0.0
+
+
 def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBook, rng) -> int:
     """Top decorations (Mercosur band, state or city names); returns the height they take."""
     band = spec.style.band
     font_path = fonts.available((LABEL_FONT,))[0]
     if band == "mercosur":
-        top = int(plate_h * 0.24)
+        top = int(plate_h * top_share(spec))
         draw.rectangle((0, 0, plate_w, top), fill=_jitter((0, 50, 160), rng, 15))
         font = fonts.load(font_path, max(7, int(top * 0.7)))
         draw.text((plate_w / 2, top / 2), spec.style.band_text, font=font, fill=(240, 240, 240), anchor="mm")
@@ -292,7 +307,7 @@ def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBoo
     if spec.style.options.get("top_text"):
         us = spec.country == "us"
         # US state names are big and in any lettering (script, serif, caps): a large share of the plate.
-        top = int(plate_h * (rng.uniform(0.18, 0.28) if us else float(spec.style.options.get("top_share", 0.2))))
+        top = int(plate_h * (rng.uniform(0.18, 0.28) if us else top_share(spec)))
         names = {"us": US_STATES, "br": BR_CITIES}.get(spec.country, ("REPUBLICA ARGENTINA",))
         name = _pick(names, rng)
         if us and rng.random() < 0.4:
@@ -386,8 +401,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         cx, cy = plate_w * rng.uniform(0.08, 0.16), top * 0.5
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_jitter((190, 30, 35), rng, 20))
     left, right = 0, plate_w
-    band_w = int((45 if spec.count_lines == 1 else 40) * ppm)
-    if style.band in ("eu", "ua-2004", "ua-2015", "by", "kz") and not ("no-band" in marks and rng.random() < 0.35):
+    band_w = int(band_mm(spec) * ppm)
+    if style.band in BANDED and not ("no-band" in marks and rng.random() < 0.35):
         _draw_band(draw, spec, (0, 0, band_w, plate_h - 1), fonts, rng)
         left = band_w
     border = max(1, int(round(ppm * rng.uniform(1.0, 2.5))))

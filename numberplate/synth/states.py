@@ -39,7 +39,6 @@ PATCH_TRIES = 5
 #: Types that stand for a family rather than a design no real plate has (the generic "EU" band): ``all`` leaves
 #: them out of classifier data, where they would be a class no crop can be told apart from its neighbours.
 STAND_IN_COUNTRIES = ("eu",)
-BANDED = ("eu", "ua-2004", "ua-2015", "by", "kz")
 WORDS = ("service", "auto", "taxi", "garage", "parking", "stop", "sale", "rent", "motors", "welcome", "dealer",
          "shop", "car wash", "exit", "hotel", "pizza", "open", "keep clear", "school", "bus", "police",
          "speed", "zone", "km/h", "tel", "www", "info", "city", "centre", "sport", "baby on board")
@@ -86,13 +85,12 @@ def find_photos(dirs: tuple[str | Path, ...], val_fraction: float, test_fraction
 def _text_box(spec, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """Where the characters are on a rendered plate of ``spec``: everything right of the band, below the
     top decorations."""
+    from numberplate.synth.render import BANDED, band_mm, top_share
+
     h, w = shape[:2]
     ppm = w / spec.style.size_mm[0]
-    left = int((45 if spec.count_lines == 1 else 40) * ppm) if spec.style.band in BANDED else 0
-    options = spec.style.options
-    top = (int(h * 0.24) if spec.style.band == "mercosur" else
-           int(h * float(options.get("top_share", 0.2))) if options.get("top_text") else 0)
-    return left, top, w, h
+    left = int(band_mm(spec) * ppm) if spec.style.band in BANDED else 0
+    return left, int(h * top_share(spec)), w, h
 
 
 def _noise(h: int, w: int, rng: np.random.Generator, cells: int = 8) -> np.ndarray:

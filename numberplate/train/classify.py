@@ -36,7 +36,7 @@ from numberplate.stages.classify import (
     to_input,
 )
 from numberplate.train.loop import LoopConfig
-from numberplate.train.onnx_import import load_start_weights
+from numberplate.train.onnx_import import load_start_weights, load_weights_except
 
 
 @dataclass
@@ -273,16 +273,13 @@ class ClassifyTask:
         model = PlateClassifier(self.config.model)
         if self.config.init_from:
             state = load_start_weights(self.config.init_from, self, model)
-            weights = state["model"]
+            fresh = []
             if state["task"].get("regions") != self.regions:
                 # New region classes (the user's own): keep the trunk and the other heads.
-                weights = {k: v for k, v in weights.items() if not k.startswith("region.")}
+                fresh = [k for k in model.state_dict() if k.startswith("region.")]
                 print(f"note: {self.config.init_from}: region classes differ; the region head starts afresh",
                       file=sys.stderr)
-            missing, unexpected = model.load_state_dict(weights, strict=False)
-            if unexpected or [k for k in missing if not k.startswith("region.")]:
-                raise ConfigError(f"{self.config.init_from}: does not fit this model "
-                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+            load_weights_except(model, state["model"], fresh, self.config.init_from)
         return model
 
     def steps_per_epoch(self, batch_size: int) -> int:

@@ -23,7 +23,7 @@ from numberplate.regions import LATIN_ALPHABET, reading_order, resolve, to_inter
 from numberplate.stages.recognize import ctc_greedy_decode, lines_side_by_side, resize_crop, to_tensor_layout
 from numberplate.train.loop import LoopConfig
 from numberplate.train.metrics import char_error_rate, exact_accuracy
-from numberplate.train.onnx_import import load_start_weights
+from numberplate.train.onnx_import import load_start_weights, load_weights_except
 
 
 @dataclass
@@ -239,11 +239,7 @@ class OcrTask:
             if resized:
                 print(f"note: {self.config.init_from}: {', '.join(resized)} differ in shape (another input size); "
                       "those start afresh", file=sys.stderr)
-            missing, unexpected = model.load_state_dict(
-                {k: v for k, v in weights.items() if k not in resized}, strict=False)
-            if unexpected or [k for k in missing if k not in resized]:
-                raise ConfigError(f"{self.config.init_from}: does not fit this model "
-                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+            load_weights_except(model, weights, resized, self.config.init_from)
         return model
 
     def steps_per_epoch(self, batch_size: int) -> int:

@@ -284,6 +284,19 @@ def load_start_weights(source: str | Path, task, model: nn.Module, calibration_s
     return {"model": exported.state_dict(), "task": _task_of_card(loaded.card)}
 
 
+def load_weights_except(model: nn.Module, weights: dict, fresh, source: str | Path) -> None:
+    """Load a start checkpoint's ``weights`` into ``model``, all but the tensors named in ``fresh`` (a new
+    head, a resized layer: they keep their new initialisation).
+
+    Raises:
+        ConfigError: naming ``source``, when any other tensor is missing or left over.
+    """
+    fresh = set(fresh)
+    missing, unexpected = model.load_state_dict({k: v for k, v in weights.items() if k not in fresh}, strict=False)
+    if unexpected or [k for k in missing if k not in fresh]:
+        raise ConfigError(f"{source}: does not fit this model (missing {missing[:3]}, unexpected {unexpected[:3]})")
+
+
 def recipe_of(source: str | Path, kind: str) -> dict:
     """The training recipe a starting model was made with (its card's, or its checkpoint's)."""
     from numberplate.train.loop import load_checkpoint
