@@ -11,7 +11,7 @@ from numberplate.data.nomeroff import load_split  # noqa: E402
 from numberplate.regions import all_specs, get_spec  # noqa: E402
 from numberplate.synth.augment import capture  # noqa: E402
 from numberplate.synth.fonts import FontBook  # noqa: E402
-from numberplate.synth.render import display_line, render_plate  # noqa: E402
+from numberplate.synth.render import _text_mask, display_line, render_plate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +94,19 @@ def test_brazilian_grey_plates_look_like_the_real_ones(fonts):
     h, w = grey.shape
     inked_rows = (grey[:, w // 10:-w // 10] < grey.mean() - 40).mean(axis=1) > 0.05
     assert inked_rows[int(h * 0.2):].mean() > 0.68  # the number takes most of the height below the town line
+
+
+def test_brazilian_o_is_a_rounded_rectangle_not_an_oval(fonts):
+    # Real grey Brazilian plates draw O, Q and 0 with straight sides; an oval O taught the reader that a
+    # straight-sided letter is a D (real OUH9191 was read DUH9191).
+    font = fonts.available(("pt-sans-narrow-latin-700-normal.woff2",))[0]  # a font whose O is an oval
+    oval = _text_mask("O", font, 40, fonts, 1.0)
+    square = _text_mask("O", font, 40, fonts, 1.0, square="OQ0")
+    assert (oval[:, 0] > 128).mean() < 0.2 and (square[:, 0] > 128).mean() > 0.5  # its leftmost column
+    assert abs(square.shape[1] - oval.shape[1]) <= 0.2 * oval.shape[1]  # in the font's own box
+    assert get_spec("br").style.options["square_glyphs"] == "OQ0"
+    beside = _text_mask("AOB", font, 40, fonts, 1.0, square="O")
+    assert beside.shape == _text_mask("AOB", font, 40, fonts, 1.0).shape  # the neighbours keep their places
 
 
 def test_country_marks_tell_same_format_plates_apart(fonts):

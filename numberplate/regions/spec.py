@@ -25,7 +25,8 @@ class PlateStyle:
     band_text: str = ""  # country letters on the band, e.g. "UA", "D"
     fonts: tuple[str, ...] = ()  # font file names, looked up in the font folders
     # Per-type extras the renderer understands (e.g. "region_box": True for RU; "separator", "top_text",
-    # "top_share", "margin", "shade", "marks": see numberplate/synth/render.py); kept open on purpose.
+    # "top_share", "margin", "shade", "marks", "square_glyphs": see numberplate/synth/render.py); kept open
+    # on purpose.
     options: dict = field(default_factory=dict)
 
 

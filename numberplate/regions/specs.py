@@ -28,7 +28,7 @@ FE_FONTS = ("GL-Nummernschild-Mtl.ttf", "GL-Nummernschild-Eng.ttf")
 DIN_FONTS = ("OSP-DIN.ttf", "GL-Nummernschild-Eng.ttf")
 GOST_FONTS = ("RoadNumbers2.0.ttf", "GL-Nummernschild-Eng.ttf")
 _BR_OLD_OPTIONS = {"top_text": True, "top_share": 0.13, "margin": 0.07, "separator": ("·", "·", "-"),
-                   "shade": 30, "marks": ("lacre",)}
+                   "shade": 30, "marks": ("lacre",), "square_glyphs": "OQ0"}
 GENERIC_FONTS = ("barlow-condensed-latin-600-normal.woff2", "oswald-latin-500-normal.woff2",
                  "pt-sans-narrow-latin-700-normal.woff2", "GL-Nummernschild-Eng.ttf")
 
@@ -150,9 +150,15 @@ SPECS: tuple[RegionSpec, ...] = (
     # -- European two-line (square) plates: the same texts stacked --------------------------------
     *(_eu_square(spec) for spec in _EU_ONE_LINE),
     # -- Americas ---------------------------------------------------------------------------------
+    # Each state has its own serials; these are the ones of the common states plus every pattern that is a
+    # state's standard series in the us-crops train labels (Maine ####LL, DC LL####, New Jersey LLL##L, Rhode
+    # Island LL###, Illinois L###### and #######, Texas LL#L###, South Dakota #LL###, Missouri LL#L#L,
+    # Alabama #L####L, Massachusetts ###LL#, Florida L###LL). Vanity plates fit none and keep their reading.
     RegionSpec("us", "us", "United States (generic state plate)", LATIN_LETTERS,
-               ("LLL####", "###LLL", "#LLL###", "LLL###", "LL#####", "#LL####", "######", "LLLL##", "##L###"),
-               template_weights=(5, 3, 4, 2, 1, 1, 1, 1, 1),
+               ("LLL####", "###LLL", "#LLL###", "LLL###", "LL#####", "#LL####", "######", "LLLL##", "##L###",
+                "####LL", "LL####", "LLL##L", "LL###", "L######", "LL#L###", "#LL###", "#######", "LL#L#L",
+                "#L####L", "###LL#", "L###LL"),
+               template_weights=(5, 3, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),
                style=PlateStyle(size_mm=(305, 152), band="us", fonts=GENERIC_FONTS + FE_FONTS[1:],
                                 options={"top_text": True, "separator": ""})),
     # Grey plates before Mercosur: tall condensed letters (the "Mandatory" typeface; Barlow Condensed is the

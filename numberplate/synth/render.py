@@ -104,13 +104,18 @@ def display_line(line: str, spec: RegionSpec, rng: np.random.Generator | None = 
     return "".join(out)
 
 
-def _text_mask(text: str, font_path, height_px: int, fonts: FontBook, stretch: float) -> np.ndarray:
-    """A tight grey-scale mask of ``text`` whose digit height is ``height_px``."""
+def _text_mask(text: str, font_path, height_px: int, fonts: FontBook, stretch: float,
+               square: str = "", corner: float = 0.4) -> np.ndarray:
+    """A tight grey-scale mask of ``text`` whose digit height is ``height_px``; the characters in ``square``
+    are drawn as rounded rectangles (corner radius ``corner`` of their width) instead of the font's ovals."""
     size = max(8, int(height_px * 1.45))
     font = fonts.load(font_path, size)
     left, top, right, bottom = font.getbbox(text, anchor="ls")
     canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
-    ImageDraw.Draw(canvas).text((2 - left, 2 - top), text, font=font, fill=255, anchor="ls")
+    draw = ImageDraw.Draw(canvas)
+    draw.text((2 - left, 2 - top), text, font=font, fill=255, anchor="ls")
+    if any(c in square for c in text):
+        _square_glyphs(draw, text, font, (2 - left, 2 - top), square, corner)
     mask = np.asarray(canvas)
     rows, cols = np.where(mask > 40)
     if rows.size == 0:
@@ -121,6 +126,29 @@ def _text_mask(text: str, font_path, height_px: int, fonts: FontBook, stretch: f
     scale = height_px / max(1, digit_box[3] - digit_box[1])
     width = max(1, int(ink.shape[1] * scale * stretch))
     return cv2.resize(ink, (width, max(1, int(ink.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+
+
+def _square_glyphs(draw, text: str, font, origin: tuple[int, int], square: str, corner: float) -> None:
+    """Redraw the ``square`` characters of ``text`` (drawn at ``origin``, anchor "ls") as rounded rectangles
+    in their own ink box (a Q gets a tail). Brazil's grey plates use such an O, Q and 0 ("Mandatory"
+    typeface): next to the oval O of our fonts a real one has the straight sides of a D."""
+    stem_left, _, stem_right, _ = font.getbbox("I", anchor="ls")
+    stem = max(1, int(round(stem_right - stem_left)))
+    for index, char in enumerate(text):
+        if char not in square:
+            continue
+        # Where the character starts: the advance of everything before it, kerning with it included.
+        x = origin[0] + font.getlength(text[:index + 1]) - font.getlength(char)
+        x0, y0, x1, y1 = font.getbbox(char, anchor="ls")
+        draw.rectangle((x + x0 - 1, origin[1] + y0 - 1, x + x1, origin[1] + y1), fill=0)
+        if char == "Q":  # the ring of an O, and a short tail across its bottom-right corner
+            x0, y0, x1, y1 = font.getbbox("O", anchor="ls")
+        box = (x + x0, origin[1] + y0, x + x1 - 1, origin[1] + y1 - 1)
+        width = min(stem, int((x1 - x0) // 3) or 1)
+        draw.rounded_rectangle(box, radius=max(1, int(corner * (x1 - x0))), outline=255, width=width)
+        if char == "Q":
+            w, h = box[2] - box[0], box[3] - box[1]
+            draw.line((box[0] + 0.55 * w, box[1] + 0.68 * h, box[2] + 0.04 * w, box[3] + 0.06 * h), fill=255, width=width)
 
 
 def _paste_text(plate: np.ndarray, mask: np.ndarray, x: int, y_bottom: int, color, rng, emboss: bool) -> None:
@@ -420,6 +448,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     stretch = float(style.options.get("stretch", 1.0)) if "OSP-DIN" in font_path.name else 1.0
     stretch *= float(rng.uniform(0.92, 1.08))
     emboss = rng.random() < 0.7
+    square = str(style.options.get("square_glyphs", ""))
+    glyphs = {"square": square, "corner": float(rng.uniform(0.3, 0.45)) if square else 0.4}
 
     lines = spec.visual_lines(text)
     printed: list[str] = []
@@ -462,13 +492,13 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
             gap_mark = "emblem"  # a state emblem between the groups (Connecticut's dot, Georgia's peach)
         cut = _mark_position(shown, gap_mark, rng) if gap_mark else 0
         if not cut:
-            mask = _fit_line(_text_mask(shown, font_path, char_h, fonts, stretch), area_x1 - area_x0)
+            mask = _fit_line(_text_mask(shown, font_path, char_h, fonts, stretch, **glyphs), area_x1 - area_x0)
             x = area_x0 + (area_x1 - area_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
             _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss)
             continue
         # The district, then the seals or crest in a gap, then the rest of the line.
-        head = _text_mask(shown[:cut].rstrip(" -"), font_path, char_h, fonts, stretch)
-        tail = _text_mask(shown[cut:].lstrip(" -"), font_path, char_h, fonts, stretch)
+        head = _text_mask(shown[:cut].rstrip(" -"), font_path, char_h, fonts, stretch, **glyphs)
+        tail = _text_mask(shown[cut:].lstrip(" -"), font_path, char_h, fonts, stretch, **glyphs)
         gap = int(char_h * 0.55)
         scale = min(1.0, (area_x1 - area_x0) / (head.shape[1] + gap + tail.shape[1]))
         head, tail = _fit_line(head, int(head.shape[1] * scale)), _fit_line(tail, int(tail.shape[1] * scale))
