@@ -24,6 +24,7 @@ from numberplate.train.classify import (  # noqa: E402
     ClassifySource,
     ClassifyTask,
     ClassifyTrainConfig,
+    daylight_look,
     region_set_loss,
 )
 from numberplate.train.export import export_checkpoint  # noqa: E402
@@ -148,6 +149,37 @@ def test_score_counts_country_labels_and_garbage():
     assert result["country_acc"] == pytest.approx(2 / 3)
     assert result["lines_acc"] == pytest.approx(2 / 3) and result["state_acc"] == 1.0
     assert result["garbage_recall"] == 1.0 and result["plates_as_garbage"] == 0.0
+
+
+def _plate_with_text(plate: int, text: int) -> np.ndarray:
+    image = np.full((48, 160, 3), plate, np.uint8)
+    image[:, :, 1] = np.clip(plate + 40, 0, 255)  # a tint, as infrared crops have
+    cv2.putText(image, "ABC1234", (10, 34), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (text, text, text), 3)
+    return image
+
+
+def test_daylight_look_gives_dark_text_on_a_light_plate():
+    night = _plate_with_text(40, 230)  # infrared: light text on a dark plate
+    day = _plate_with_text(200, 30)
+    for image in (night, day):
+        out = daylight_look(image)
+        assert out.shape == image.shape and (out[:, :, 0] == out[:, :, 2]).all()  # grey
+        grey = out[:, :, 0].astype(int)
+        ink = image.astype(int).mean(axis=2) != np.median(image.astype(int).mean(axis=2))
+        assert grey[ink].mean() < grey[~ink].mean() - 100  # the text is the dark part
+    assert daylight_look(day)[0, 0, 0] == int(day[0, 0].astype(float).mean())  # not inverted
+
+
+def test_daylight_share_of_a_source_is_used_in_training_batches(states_set):
+    def batch_of(daylight: float):
+        config = ClassifyTrainConfig(data=[ClassifySource(str(states_set), daylight=daylight, augment=0.0)],
+                                     samples_per_epoch=16)
+        task = ClassifyTask(config)
+        return next(iter(task.train_batches(0, 16, np.random.default_rng(0))))[0].numpy()
+
+    plain, daylight = batch_of(0.0), batch_of(1.0)
+    assert not np.allclose(plain[:, 0], plain[:, 2])  # coloured crops
+    assert np.allclose(daylight[:, 0], daylight[:, 1]) and np.allclose(daylight[:, 0], daylight[:, 2])
 
 
 def test_region_set_loss_is_the_log_of_the_summed_probability():

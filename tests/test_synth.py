@@ -171,6 +171,7 @@ def test_us_emblem_goes_between_the_groups_nearest_the_middle():
     assert _mark_position("ZYC4177", "emblem", rng) == 3  # ZYC | 4177
     assert _mark_position("604876", "emblem", rng) == 3  # no letter/digit boundary: the middle
     assert _mark_position("1A23BCD", "emblem", rng) == 4  # boundaries 1, 2, 4: 4 is nearest 3.5 (after 2)
+    assert _mark_position("HK5R9C", "emblem", rng) == 3  # Missouri: HK5 | R9C, the tab between
 
 
 def test_us_plates_carry_slogans_and_stickers(fonts):

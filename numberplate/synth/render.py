@@ -288,10 +288,18 @@ def _draw_gap_mark(plate: np.ndarray, mark: str, centre: tuple[float, float], ch
     """German seals (inspection sticker over the state seal), a district crest or a US state emblem, centred
     in the text gap."""
     cx, cy = centre
-    if mark == "emblem" and rng.random() < 0.5:
-        r = max(1, int(round(char_h * rng.uniform(0.12, 0.3))))
-        cv2.circle(plate, (int(round(cx)), int(round(cy))), r, _jitter(_pick(STICKER_COLOURS[:-1], rng), rng, 30),
-                   -1, cv2.LINE_AA)
+    if mark == "emblem" and rng.random() < 0.6:
+        colour = _jitter(_pick(STICKER_COLOURS[:-1], rng), rng, 30)
+        if rng.random() < 0.5:
+            r = max(1, int(round(char_h * rng.uniform(0.12, 0.3))))
+            cv2.circle(plate, (int(round(cx)), int(round(cy))), r, colour, -1, cv2.LINE_AA)
+            return
+        # Missouri's registration tab between the groups: a small square sticker, sometimes with a dark rim.
+        half = max(1, int(round(char_h * rng.uniform(0.15, 0.28))))
+        top_left, bottom_right = (int(cx) - half, int(cy) - half), (int(cx) + half, int(cy) + half)
+        cv2.rectangle(plate, top_left, bottom_right, colour, -1)
+        if rng.random() < 0.5:
+            cv2.rectangle(plate, top_left, bottom_right, _jitter((50, 50, 50), rng, 20), max(1, half // 4))
         return
     if mark == "seals":
         r = max(1, int(round(char_h * 0.19)))

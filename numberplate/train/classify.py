@@ -51,6 +51,9 @@ class ClassifySource:
             country with 1 crop as often as one with 30); values between soften the counts.
         augment: chance that a crop of this source is augmented (synthetic crops already went through
             camera effects; a few hundred real crops need all the variety they can get).
+        daylight: chance that a crop of this source is shown in grey with dark text on a light plate
+            (inverted when its text is the lighter). Infrared night crops (all the real Brazilian ones) then
+            also show the daylight look of their plates, so "looks like a real photo" stops meaning "US".
     """
 
     path: str
@@ -58,6 +61,7 @@ class ClassifySource:
     name: str = ""
     balance: float = 0.0
     augment: float = 1.0
+    daylight: float = 0.0
 
 
 @dataclass
@@ -183,6 +187,19 @@ def augment_crop(image: np.ndarray, rng: np.random.Generator, cfg: ClassifyAugme
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
+def daylight_look(image: np.ndarray) -> np.ndarray:
+    """The crop in grey with dark text on a light plate: inverted when the pixels far from the plate's
+    typical (median) grey are mostly lighter than it, i.e. when the text is the light part."""
+    grey = image.astype(np.float32).mean(axis=2)
+    h, w = grey.shape
+    centre = grey[h // 5:h - h // 5, w // 10:w - w // 10]
+    median = float(np.median(centre))
+    lighter, darker = int((centre > median + 30).sum()), int((centre < median - 30).sum())
+    if lighter > darker:
+        grey = 255.0 - grey
+    return np.repeat(grey[:, :, None], 3, axis=2).astype(np.uint8)
+
+
 def region_set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     """Mean of ``-log P(any allowed class)`` over the rows that have an allowed class (0 if none has)."""
     logits = logits.float()
@@ -265,7 +282,7 @@ class ClassifyTask:
             "model": asdict(self.config.model),
             "recipe": asdict(self.config),
             "data": {s.name: {"path": s.path, "weight": s.weight, "balance": s.balance, "augment": s.augment,
-                              "train": len(t)}
+                              "daylight": s.daylight, "train": len(t)}
                      for s, t in zip(self.sources, self.train_sets)},
         }
 
@@ -306,14 +323,21 @@ class ClassifyTask:
 
     def _make_batch(self, batch: list[tuple[int, int]], seed: int):
         rng = np.random.default_rng(seed)
-        images = np.stack([augment_crop(self.train_sets[i].images[j], rng, self.config.augment)
-                           if rng.random() < self.sources[i].augment else self.train_sets[i].images[j]
-                           for i, j in batch])
+        images = np.stack([self._sample(i, j, rng) for i, j in batch])
         allowed = np.stack([self.train_sets[i].allowed[j] for i, j in batch])
         lines = np.array([self.train_sets[i].lines[j] for i, j in batch], np.int64)
         states = np.array([self.train_sets[i].states[j] for i, j in batch], np.int64)
         return (torch.from_numpy(to_input(images)), torch.from_numpy(allowed), torch.from_numpy(lines),
                 torch.from_numpy(states))
+
+    def _sample(self, source: int, index: int, rng: np.random.Generator) -> np.ndarray:
+        image = self.train_sets[source].images[index]
+        daylight = self.sources[source].daylight
+        if daylight and rng.random() < daylight:  # (no draw when off: the stream of older recipes stays)
+            image = daylight_look(image)
+        if rng.random() < self.sources[source].augment:
+            image = augment_crop(image, rng, self.config.augment)
+        return image
 
     def loss(self, model: nn.Module, batch, device: torch.device) -> torch.Tensor:
         images, allowed, lines, states = batch
