@@ -42,13 +42,17 @@ if has finetune; then
   # The shipped Latin model: a second stage on 48-pixel-high crops, from the first (the shipped stage was
   # started from the previously shipped ocr-latin with --init-from ocr-latin: work/runs/ocr-latin's weights).
   numberplate train ocr --config configs/ocr-latin-tall.toml --out work/runs/ocr-latin-tall
+  # Then 6 low-rate epochs on work/synth/other drawn with every US state series of the real labels
+  # (Missouri's LL#L#L with its tab between the groups...) and Brazil's square O, Q and 0: the shipped one.
+  numberplate train ocr --config configs/ocr-latin-tall.toml --init-from work/runs/ocr-latin-tall/best.pt \
+    --epochs 6 --lr 0.0005 --out work/runs/ocr-latin-tall3
 fi
 
 if has export; then
   for name in ua ru kz; do
     numberplate export "work/runs/ocr-$name/best.pt" --out "numberplate/weights/ocr-$name.onnx" --name "ocr-$name"
   done
-  numberplate export work/runs/ocr-latin-tall/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
+  numberplate export work/runs/ocr-latin-tall3/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
     --name ocr-universal
 fi

@@ -72,3 +72,12 @@ def test_unknown_region_is_a_clear_error(tiny_model, capsys):
     model, dataset = tiny_model
     assert main(["ocr", "--region", "atlantis", "--model", str(model), str(dataset)]) == 2
     assert "unknown region 'atlantis'" in capsys.readouterr().err
+
+
+def test_exporting_the_last_epoch_records_that_epochs_validation(tiny_model, tmp_path):
+    # last.pt carries no metrics of its own: the card takes that epoch's row of the run's log.
+    run = tiny_model[0].parent / "run"
+    card = export_checkpoint(run / "last.pt", tmp_path / "last.onnx")
+    row = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
+    assert card["metrics"]["epoch"] == row["epoch"] == card["epoch"]
+    assert card["metrics"]["val"]["acc"] == row["val_acc"] and "loss" not in card["metrics"]["val"]

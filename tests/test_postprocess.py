@@ -64,14 +64,27 @@ def _frames(text_probs, alphabet=ALPHABET):
 
 
 def test_letter_read_where_the_format_wants_a_digit_is_repaired():
-    # BR old format LLL####: the model prefers "O" in the first digit position.
-    chars = [{"A": .9}, {"B": .9}, {"C": .9}, {"O": .6, "0": .35}, {"1": .9}, {"2": .9}, {"3": .9}]
+    # BR old format LLL####: the model prefers "B" in the first digit position.
+    chars = [{"A": .9}, {"B": .9}, {"C": .9}, {"B": .6, "8": .35}, {"1": .9}, {"2": .9}, {"3": .9}]
     probs = _frames(chars)
-    assert ctc_greedy_decode(probs[None], ALPHABET)[0][0] == "ABCO123"
+    assert ctc_greedy_decode(probs[None], ALPHABET)[0][0] == "ABCB123"
     fit, accepted = FormatCorrector(resolve("br"), ALPHABET).correct(probs)
-    assert accepted and fit.text == "ABC0123"
+    assert accepted and fit.text == "ABC8123"
     assert fit.spec.country == "br"
     assert fit.char_confidences[3] == pytest.approx(0.35, abs=0.01)
+
+
+def test_brazilian_o_and_zero_are_one_glyph_where_the_format_decides():
+    # Grey Brazilian plates draw O and 0 alike: a sure "0" where a letter is due is an O, at no cost...
+    chars = [{"0": .99}, {"D": .99}, {"J": .99}, {"1": .99}, {"5": .99}, {"O": .99}, {"9": .99}]
+    probs = _frames(chars)
+    text, confs = ctc_greedy_decode(probs[None], ALPHABET)[0]
+    for read in (None, (text, confs)):
+        fit, accepted = FormatCorrector(resolve("br"), ALPHABET).correct(probs, read=read)
+        assert accepted and fit.text == "ODJ1509" and fit.spec.code in ("br", "br-red")
+    # ... while American plates, whose letter O and digit 0 differ, keep what was read (a Maryland #LL####).
+    fit, accepted = FormatCorrector(resolve("us"), ALPHABET).correct(probs, read=(text, confs))
+    assert not accepted and fit.text != "ODJ1509"  # 0DJ15O9 fits no US format; the O/0 swap is not free there
 
 
 def test_confident_reading_outside_every_format_is_kept():

@@ -46,6 +46,8 @@ class RegionSpec:
             follow Python slicing. Empty for one-line plates.
         style: rendering style.
         weight: relative sampling weight inside its country when generating data.
+        twins: ``letter + digit`` pairs drawn with one glyph on this plate (``("O0",)`` on Brazil's grey
+            plates): a reading of one where the format wants the other is taken as that other.
     """
 
     code: str
@@ -59,6 +61,7 @@ class RegionSpec:
     weight: float = 1.0
     template_weights: tuple[float, ...] = ()
     prefixes: tuple[tuple[str, float], ...] = ()  # (prefix, weight): real first letters, e.g. UA regions
+    twins: tuple[str, ...] = ()
 
     @property
     def alphabet(self) -> str:

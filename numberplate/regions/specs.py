@@ -163,16 +163,16 @@ SPECS: tuple[RegionSpec, ...] = (
                                 options={"top_text": True, "separator": ""})),
     # Grey plates before Mercosur: tall condensed letters (the "Mandatory" typeface; Barlow Condensed is the
     # nearest we ship) filling the plate, a short mid-height dash that reads as a dot, the "UF-TOWN" line
-    # above, the red wire seal; paint from near-white to weathered grey.
+    # above, the red wire seal; paint from near-white (most daylight photos) to weathered grey.
     RegionSpec("br", "br", "Brazil, grey plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
-               style=PlateStyle(size_mm=(400, 130), background=(200, 202, 200), band="br-old",
+               style=PlateStyle(size_mm=(400, 130), background=(214, 216, 214), band="br-old",
                                 fonts=GENERIC_FONTS + FE_FONTS[:1], options=_BR_OLD_OPTIONS),
-               weight=3),
+               weight=3, twins=("O0",)),
     # Commercial vehicles (taxis, trucks) carry the same format in white on red; many real crops show it.
     RegionSpec("br-red", "br", "Brazil, red commercial plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
                style=PlateStyle(size_mm=(400, 130), background=(150, 45, 42), foreground=(235, 235, 230),
                                 band="br-old", fonts=GENERIC_FONTS + FE_FONTS[:1], options=_BR_OLD_OPTIONS),
-               weight=1),
+               weight=1, twins=("O0",)),
     RegionSpec("br-mercosur", "br", "Brazil, Mercosur (LLL9L99)", LATIN_LETTERS, ("LLL#L##",),
                style=PlateStyle(size_mm=(400, 130), band="mercosur", band_text="BRASIL",
                                 fonts=FE_FONTS + GENERIC_FONTS, options={"separator": ""})),

@@ -45,24 +45,35 @@ class FormatFit:
     template: str
 
 
-def _slot_masks(template: str, letters: str, alphabet: str) -> np.ndarray | None:
+def _slot_masks(template: str, letters: str, alphabet: str, twins: tuple[str, ...] = ()) -> np.ndarray | None:
     """Template -> L x C boolean masks over model classes (class 0 = blank never allowed in a slot).
 
+    With ``twins`` (``"O0"``: a letter and a digit the plate draws alike), a letter slot also admits the
+    digit and a digit slot the letter; ``fitted_text`` writes back what the slot wants.
     None when the model's alphabet cannot write the template (e.g. a literal it does not know).
     """
     masks = np.zeros((len(template), len(alphabet) + 1), dtype=bool)
-    letter_set = set(letters)
+    letter_set = set(letters) | {digit for letter, digit in twins if letter in letters}
+    digit_set = set("0123456789") | {letter for letter, _ in twins}
     for position, symbol in enumerate(template):
         if symbol == "L":
             allowed = [i + 1 for i, c in enumerate(alphabet) if c in letter_set]
         elif symbol == "#":
-            allowed = [i + 1 for i, c in enumerate(alphabet) if c.isdigit()]
+            allowed = [i + 1 for i, c in enumerate(alphabet) if c in digit_set]
         else:
             allowed = [alphabet.index(symbol) + 1] if symbol in alphabet else []
         if not allowed:
             return None
         masks[position, allowed] = True
     return masks
+
+
+def fitted_text(text: str, template: str, twins: tuple[str, ...] = ()) -> str:
+    """``text`` (which fits ``template`` up to ``twins``) with each twin turned into what its slot wants."""
+    to_letter = {digit: letter for letter, digit in twins}
+    to_digit = {letter: digit for letter, digit in twins}
+    return "".join(to_letter.get(c, c) if slot == "L" else to_digit.get(c, c) if slot == "#" else c
+                   for c, slot in zip(text, template))
 
 
 @dataclass
@@ -215,7 +226,7 @@ class FormatCorrector:
             for template in spec.templates:
                 # The model reads multi-line plates line after line: fit the visual order.
                 visual = "".join(spec.visual_lines(template))
-                masks = _slot_masks(visual, spec.letters, self.alphabet)
+                masks = _slot_masks(visual, spec.letters, self.alphabet, spec.twins)
                 if masks is not None:
                     out.append((spec, visual, masks))
         return out
@@ -247,7 +258,7 @@ class FormatCorrector:
             return None
         labels, confidences = _backtrack(trellis, log_probs, best, int(lengths[best]))
         spec, template = templates[best]
-        text = "".join(self.alphabet[c - 1] for c in labels)
+        text = fitted_text("".join(self.alphabet[c - 1] for c in labels), template, spec.twins)
         return FormatFit(text, tuple(confidences), float(trellis.scores[best]), spec, template)
 
     def _fits_as_read(self, text: str, lines: int | None) -> tuple[RegionSpec, str] | None:
@@ -273,7 +284,8 @@ class FormatCorrector:
             as_read = self._fits_as_read(read[0], lines)
             if as_read is not None:
                 log_prob = free_best_path_log_prob(np.log(np.maximum(probs, 1e-12)))
-                return FormatFit(read[0], tuple(read[1]), log_prob, as_read[0], as_read[1]), True
+                text = fitted_text(read[0], as_read[1], as_read[0].twins)
+                return FormatFit(text, tuple(read[1]), log_prob, as_read[0], as_read[1]), True
         fit = self.best_fit(probs, lines)
         if fit is None:
             return None, False

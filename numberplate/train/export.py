@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
     if out.suffix != ".onnx":
         raise ConfigError(f"{out}: export target must end in .onnx")
     state = load_checkpoint(checkpoint)
+    if metrics is None and "val" not in state:
+        metrics = _logged_metrics(Path(checkpoint), state.get("epoch"))
     model, task = build_from_checkpoint(state)
     if task["kind"] == "detect":
         return _export_detector(model, task, state, out, name, metrics, extra_card)
@@ -101,6 +104,18 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
     check_outputs(_WithSoftmax(model).eval(), out, "ocr",
                   torch.rand(8, cfg.in_channels, cfg.input_height, cfg.input_width))
     return card
+
+
+def _logged_metrics(checkpoint: Path, epoch: int | None) -> dict | None:
+    """A checkpoint without its own metrics (``last.pt``): that epoch's validation row of the run's log."""
+    log = checkpoint.parent / "log.jsonl"
+    if epoch is None or not log.is_file():
+        return None
+    for line in log.read_text().splitlines():
+        row = json.loads(line) if line.strip() else {}
+        if row.get("epoch") == epoch:
+            return {"val": {key[4:]: value for key, value in row.items() if key.startswith("val_")}, "epoch": epoch}
+    return None
 
 
 def _common_card(state: dict, task: dict, out: Path, name: str | None, metrics: dict | None) -> dict:
