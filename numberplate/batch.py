@@ -39,6 +39,10 @@ def image_record(result: ImageResult) -> dict:
     return {"image": result.image, "plates": [p.to_dict() for p in result.plates]}
 
 
+CONFIRM_THRESHOLD_HELP = ("weak detections scoring from this up to --threshold are kept only as readable plates whose "
+                          "text fits their region's format (default 0.25; give the --threshold value to turn this off)")
+
+
 @dataclass(frozen=True)
 class ReaderOptions:
     """How to build a :class:`~numberplate.reader.Reader` in each worker (picklable, so it travels)."""
@@ -51,6 +55,7 @@ class ReaderOptions:
     detector: str | None = None
     ocr_model: str | None = None
     threshold: float = 0.35
+    confirm_threshold: float | None = 0.25  # the Reader's DEFAULT_CONFIRM_THRESHOLD; None turns the rule off
     max_side: int | None = None
     threads: int | None = None
 
@@ -61,7 +66,7 @@ class ReaderOptions:
         return Reader(region=self.region, detector_model=self.detector or DEFAULT_DETECTOR, ocr_model=self.ocr_model,
                       use_classifier=self.use_classifier, classifier_model=self.classifier,
                       use_refiner=self.use_refiner, refiner_model=self.refiner,
-                      threshold=self.threshold, max_side=self.max_side,
+                      threshold=self.threshold, confirm_threshold=self.confirm_threshold, max_side=self.max_side,
                       threads=self.threads or threads)
 
 

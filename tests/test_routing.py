@@ -71,3 +71,32 @@ def test_no_classifier_reads_one_line_with_the_universal_model():
     result = reader(np.asarray(__import__("cv2").imread("examples/car-ua.jpg"))[:, :, ::-1].copy())
     assert result.plates[0].reading.model == "ocr-universal" and result.plates[0].state is None
     assert "classify" not in result.timings
+
+
+class FixedDetector:
+    """Stands in for the detector: the example photo's plate, with a given score."""
+
+    def __init__(self, score: float):
+        self.score = score
+
+    def __call__(self, image):
+        from numberplate.types import Detection
+
+        corners = ((517.0, 524.0), (762.0, 524.0), (762.0, 587.0), (517.0, 587.0))
+        return [Detection((517.0, 524.0, 762.0, 587.0), corners, self.score, "plate")]
+
+
+@pytest.mark.parametrize(("score", "verdict", "kept"), [
+    (0.9, PlateClass("unknown", 0.9, 1, 0.9, "garbage", 0.9), True),  # strong: reported whatever it is
+    (0.3, PlateClass("ua-2015", 0.95, 1, 0.99, "readable", 0.99), True),  # weak, readable, fits the UA format
+    (0.3, PlateClass("unknown", 0.9, 1, 0.9, "garbage", 0.9), False),  # weak and not a plate
+    (0.3, PlateClass("ua-2015", 0.3, 1, 0.99, "readable", 0.99), False),  # weak, no region sure: no format check
+])
+def test_weak_detections_need_the_classifier_and_the_format_to_agree(score, verdict, kept):
+    reader = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False)
+    assert reader.threshold == 0.35 and reader.confirm_threshold == 0.25
+    plates = reader("examples/car-ua.jpg").plates
+    assert len(plates) == (1 if kept else 0)
+    off = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False,
+                 confirm_threshold=None)
+    assert len(off("examples/car-ua.jpg").plates) == 1  # without the rule the detector's word is final

@@ -13,6 +13,8 @@ import numpy as np
 
 
 def register(subparsers) -> argparse.ArgumentParser:
+    from numberplate.batch import CONFIRM_THRESHOLD_HELP
+
     parser = subparsers.add_parser(
         "eval", help="measure accuracy and speed on a labelled dataset",
         description="Evaluate a stage on a labelled dataset.",
@@ -46,6 +48,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     read.add_argument("--refiner", help="corner refiner: shipped name or .onnx path")
     read.add_argument("--ocr-model", help="recognizer: shipped name or .onnx path")
     read.add_argument("--threshold", type=float, default=0.35)
+    read.add_argument("--confirm-threshold", type=float, default=0.25, help=CONFIRM_THRESHOLD_HELP)
     read.add_argument("--max-side", type=int)
     read.add_argument("--threads", type=int)
     read.add_argument("--report", type=Path, help="write an HTML page with thumbnails of every failure")
@@ -376,7 +379,8 @@ def run_read(args) -> int:
 
     reader = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, classifier=args.classifier,
                            use_refiner=not args.no_refiner, refiner=args.refiner, detector=args.detector,
-                           ocr_model=args.ocr_model, threshold=args.threshold, max_side=args.max_side,
+                           ocr_model=args.ocr_model, threshold=args.threshold,
+                           confirm_threshold=args.confirm_threshold, max_side=args.max_side,
                            threads=args.threads).build()
     status = 0
     all_failures = []

@@ -7,7 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from numberplate.batch import CSV_COLUMNS  # noqa: F401  (the CSV columns, importable from here as before)
+from numberplate.batch import (
+    CONFIRM_THRESHOLD_HELP,
+    CSV_COLUMNS,  # noqa: F401  (the CSV columns, importable from here as before)
+)
 from numberplate.errors import InputError, NumberplateError
 
 
@@ -34,6 +37,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--draw", type=Path, metavar="OUTDIR",
                         help="write copies of the images with plates drawn (videos: an annotated .mp4)")
     parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
+    parser.add_argument("--confirm-threshold", type=float, default=0.25, help=CONFIRM_THRESHOLD_HELP)
     parser.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
                         "model's, 640); larger finds smaller plates, slower")
     parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
@@ -150,7 +154,8 @@ def run(args) -> int:
         options = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, classifier=args.classifier,
                                 use_refiner=not args.no_refiner, refiner=args.refiner,
                                 detector=args.detector, ocr_model=args.ocr_model, threshold=args.threshold,
-                                max_side=args.max_side, threads=args.threads)
+                                confirm_threshold=args.confirm_threshold, max_side=args.max_side,
+                                threads=args.threads)
         local_reader = None
         if args.engine == "local" and (args.jobs or 1) == 1:
             local_reader = options.build()  # built once here: bad models or regions fail before any work

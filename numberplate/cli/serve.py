@@ -9,6 +9,8 @@ from numberplate.errors import NumberplateError
 
 
 def register(subparsers) -> argparse.ArgumentParser:
+    from numberplate.batch import CONFIRM_THRESHOLD_HELP
+
     parser = subparsers.add_parser(
         "serve", help="serve plate reading over HTTP (POST /v1/read)",
         description="Serve the pipeline over HTTP: POST /v1/read (multipart field 'file' or the raw image as "
@@ -30,6 +32,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
     parser.add_argument("--ocr-model", default=None, help="recognizer: shipped name or .onnx path")
     parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
+    parser.add_argument("--confirm-threshold", type=float, default=0.25, help=CONFIRM_THRESHOLD_HELP)
     parser.add_argument("--max-side", type=int, help="detector input size, longer side in pixels")
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads per reader (default: the cores divided "
                         "among --workers x --inference-threads)")
@@ -59,8 +62,8 @@ def config_from_args(args):
     threads = args.threads or max(1, (os.cpu_count() or 1) // (args.workers * args.inference_threads))
     reader = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, detector=args.detector,
                            use_refiner=not args.no_refiner,
-                           ocr_model=args.ocr_model, threshold=args.threshold, max_side=args.max_side,
-                           threads=threads)
+                           ocr_model=args.ocr_model, threshold=args.threshold,
+                           confirm_threshold=args.confirm_threshold, max_side=args.max_side, threads=threads)
     return ServeConfig(reader=reader, max_upload_bytes=int(args.max_upload_mb * (1 << 20)),
                        max_pixels=args.max_pixels, request_timeout_s=args.timeout,
                        inference_threads=args.inference_threads, max_queue=args.max_queue)
