@@ -23,15 +23,18 @@ if has train; then
 fi
 
 if has finetune; then
-  # 15 low-rate epochs more on the same set; the shipped model is the last epoch (the run's own "best" is
-  # picked by a score that the 38 eu-crops val crops swing by points). The shipped one was this fine-tune
-  # started from the previously shipped classifier (the train stage above on the set of 2026-11-27).
+  # Low-rate epochs more on the same set; the shipped model is the last epoch (the run's own "best" is picked
+  # by a score that the 38 eu-crops val crops swing by points). The shipped one was these two fine-tunes
+  # started from the previously shipped classifier (the train stage above on the set of 2026-11-27); the first
+  # ran with us-crops weight 0.5 and br-crops daylight 0.5, the second with today's 0.3 and 0.7.
   numberplate train classifier --config configs/classifier.toml --init-from work/runs/classifier-plates/best.pt \
     --epochs 15 --lr 0.001 --out work/runs/classifier-plates-ft
+  numberplate train classifier --config configs/classifier.toml --init-from work/runs/classifier-plates-ft/last.pt \
+    --epochs 10 --lr 0.0005 --out work/runs/classifier-plates-ft2
 fi
 
 if has export; then
-  numberplate export work/runs/classifier-plates-ft/last.pt --out numberplate/weights/classifier-plates.onnx \
+  numberplate export work/runs/classifier-plates-ft2/last.pt --out numberplate/weights/classifier-plates.onnx \
     --name classifier-plates
 fi
 
