@@ -40,7 +40,8 @@ def image_record(result: ImageResult) -> dict:
 
 
 CONFIRM_THRESHOLD_HELP = ("weak detections scoring from this up to --threshold are kept only as readable plates whose "
-                          "text fits their region's format (default 0.25; give the --threshold value to turn this off)")
+                          "text fits their region's format (default %(default)s; give the --threshold value to turn "
+                          "this off)")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    from numberplate.batch import CONFIRM_THRESHOLD_HELP
+    from numberplate.batch import CONFIRM_THRESHOLD_HELP, ReaderOptions
 
     parser = subparsers.add_parser(
         "eval", help="measure accuracy and speed on a labelled dataset",
@@ -48,7 +48,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     read.add_argument("--refiner", help="corner refiner: shipped name or .onnx path")
     read.add_argument("--ocr-model", help="recognizer: shipped name or .onnx path")
     read.add_argument("--threshold", type=float, default=0.35)
-    read.add_argument("--confirm-threshold", type=float, default=0.25, help=CONFIRM_THRESHOLD_HELP)
+    read.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
+                      help=CONFIRM_THRESHOLD_HELP)
     read.add_argument("--max-side", type=int)
     read.add_argument("--threads", type=int)
     read.add_argument("--report", type=Path, help="write an HTML page with thumbnails of every failure")

@@ -10,6 +10,7 @@ from pathlib import Path
 from numberplate.batch import (
     CONFIRM_THRESHOLD_HELP,
     CSV_COLUMNS,  # noqa: F401  (the CSV columns, importable from here as before)
+    ReaderOptions,
 )
 from numberplate.errors import InputError, NumberplateError
 
@@ -37,7 +38,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--draw", type=Path, metavar="OUTDIR",
                         help="write copies of the images with plates drawn (videos: an annotated .mp4)")
     parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
-    parser.add_argument("--confirm-threshold", type=float, default=0.25, help=CONFIRM_THRESHOLD_HELP)
+    parser.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
+                        help=CONFIRM_THRESHOLD_HELP)
     parser.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
                         "model's, 640); larger finds smaller plates, slower")
     parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
@@ -131,7 +133,7 @@ def _output(args, has_videos: bool):
 
 
 def run(args) -> int:
-    from numberplate.batch import ReaderOptions, read_local, read_ray, run_batch
+    from numberplate.batch import read_local, read_ray, run_batch
     from numberplate.cli.inputs import expand_image_args
     from numberplate.video import is_video
 

@@ -9,7 +9,7 @@ from numberplate.errors import NumberplateError
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    from numberplate.batch import CONFIRM_THRESHOLD_HELP
+    from numberplate.batch import CONFIRM_THRESHOLD_HELP, ReaderOptions
 
     parser = subparsers.add_parser(
         "serve", help="serve plate reading over HTTP (POST /v1/read)",
@@ -32,7 +32,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
     parser.add_argument("--ocr-model", default=None, help="recognizer: shipped name or .onnx path")
     parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
-    parser.add_argument("--confirm-threshold", type=float, default=0.25, help=CONFIRM_THRESHOLD_HELP)
+    parser.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
+                        help=CONFIRM_THRESHOLD_HELP)
     parser.add_argument("--max-side", type=int, help="detector input size, longer side in pixels")
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads per reader (default: the cores divided "
                         "among --workers x --inference-threads)")

@@ -18,6 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
+from numberplate.regions.alphabet import DIGITS
 from numberplate.regions.spec import RegionSpec
 
 _NEG = -1e9
@@ -54,7 +55,7 @@ def _slot_masks(template: str, letters: str, alphabet: str, twins: tuple[str, ..
     """
     masks = np.zeros((len(template), len(alphabet) + 1), dtype=bool)
     letter_set = set(letters) | {digit for letter, digit in twins if letter in letters}
-    digit_set = set("0123456789") | {letter for letter, _ in twins}
+    digit_set = set(DIGITS) | {letter for letter, _ in twins}
     for position, symbol in enumerate(template):
         if symbol == "L":
             allowed = [i + 1 for i, c in enumerate(alphabet) if c in letter_set]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from numberplate.models.detector import CORNER_SCALE, STRIDE, DetectorConfig, Pl
 from numberplate.models.refiner import CornerRefiner, RefinerConfig
 from numberplate.runtime import load_model, sha256_of
 from numberplate.train.config import from_dict
-from numberplate.train.loop import load_checkpoint
+from numberplate.train.loop import load_checkpoint, read_log
 
 PARITY_TOLERANCE = 1e-4
 
@@ -108,11 +107,9 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, name: str | None 
 
 def _logged_metrics(checkpoint: Path, epoch: int | None) -> dict | None:
     """A checkpoint without its own metrics (``last.pt``): that epoch's validation row of the run's log."""
-    log = checkpoint.parent / "log.jsonl"
-    if epoch is None or not log.is_file():
+    if epoch is None or not (checkpoint.parent / "log.jsonl").is_file():
         return None
-    for line in log.read_text().splitlines():
-        row = json.loads(line) if line.strip() else {}
+    for row in read_log(checkpoint.parent):
         if row.get("epoch") == epoch:
             return {"val": {key[4:]: value for key, value in row.items() if key.startswith("val_")}, "epoch": epoch}
     return None

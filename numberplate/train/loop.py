@@ -264,9 +264,14 @@ def fit_runs(task: Task, config: LoopConfig, run_dir: str | Path, resume: bool =
     return FitResult(run_dir, run_dir / "best.pt", best.best_epoch, best.best_val, best.test, best.seed)
 
 
+def read_log(run_dir: Path) -> list[dict]:
+    """The rows of a run's ``log.jsonl``, one per epoch (validation metrics under ``val_<name>``)."""
+    return [json.loads(line) for line in (run_dir / "log.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+
 def _write_metrics_csv(run_dir: Path) -> None:
     """Rewrite ``metrics.csv`` from ``log.jsonl`` (one row per epoch) for spreadsheets and plots."""
-    rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    rows = read_log(run_dir)
     columns = list(dict.fromkeys(k for row in rows for k in row))
     lines = [",".join(columns)] + [",".join(str(row.get(c, "")) for c in columns) for row in rows]
     from numberplate.data.atomic import atomic_write_bytes
