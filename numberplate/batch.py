@@ -42,6 +42,9 @@ def image_record(result: ImageResult) -> dict:
 CONFIRM_THRESHOLD_HELP = ("weak detections scoring from this up to --threshold are kept only as readable plates whose "
                           "text fits their region's format (default %(default)s; give the --threshold value to turn "
                           "this off)")
+NEXT_COUNTRIES_HELP = ("when a reading fits no plate format of the classified country, try the classifier's next "
+                       "this-many countries read by the same OCR model and keep the first whose format it fits "
+                       "(default %(default)s; 0 = never)")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class ReaderOptions:
     ocr_model: str | None = None
     threshold: float = 0.35
     confirm_threshold: float | None = 0.25  # the Reader's DEFAULT_CONFIRM_THRESHOLD; None turns the rule off
+    next_countries: int = 2  # the Reader's DEFAULT_NEXT_COUNTRIES; 0 turns the retry off
     max_side: int | None = None
     threads: int | None = None
 
@@ -68,7 +72,7 @@ class ReaderOptions:
                       use_classifier=self.use_classifier, classifier_model=self.classifier,
                       use_refiner=self.use_refiner, refiner_model=self.refiner,
                       threshold=self.threshold, confirm_threshold=self.confirm_threshold, max_side=self.max_side,
-                      threads=self.threads or threads)
+                      next_countries=self.next_countries, threads=self.threads or threads)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from numberplate.data.images import read_image
 from numberplate.errors import NumberplateError
 from numberplate.runtime import list_shipped_models
 from numberplate.stages.detect import DEFAULT_DETECTOR, Detector
-from numberplate.stages.recognize import Recognizer
+from numberplate.stages.recognize import Recognizer, default_ocr_model
 from numberplate.stages.rectify import rectify
 from numberplate.stages.routing import DEFAULT_ROUTES, Route
 from numberplate.types import ImageResult, Plate, PlateClass, TextReading
@@ -29,6 +29,8 @@ UNREADABLE_STATES = ("garbage", "empty")
 #: Detections scoring between this and the threshold must be confirmed by the classifier and the plate format
 #: (chosen on endtoend/us: US recall 95.0% -> 98.2% at 0.25; see README "Measured results").
 DEFAULT_CONFIRM_THRESHOLD = 0.25
+#: Countries tried after the classifier's first when a reading fits none of its formats (see Reader).
+DEFAULT_NEXT_COUNTRIES = 2
 
 
 @cache
@@ -69,6 +71,10 @@ class Reader:
             None turns the rule off: every detection the detector returns is reported.
         min_region_confidence: below this classifier confidence in its country a plate's region counts as
             unknown (read by the universal model, no format fit).
+        next_countries: when a reading fits no plate format of its country, the classifier's next this-many
+            countries read by the same OCR model are tried in turn and the first whose formats the reading
+            fits is kept (its ``region`` then names that country); 0 = never. The classifier confuses
+            look-alike designs (grey Brazilian and American plates); their formats often tell them apart.
         max_side: detector input size (longer side in pixels); None = the model card's.
         threads: ONNX Runtime threads per model (None = all cores).
     """
@@ -79,7 +85,8 @@ class Reader:
                  ocr_model: str | Path | None = None,
                  routes: Sequence[Route] = DEFAULT_ROUTES, threshold: float = 0.35,
                  confirm_threshold: float | None = DEFAULT_CONFIRM_THRESHOLD,
-                 min_region_confidence: float = 0.5, max_side: int | None = None, threads: int | None = None,
+                 min_region_confidence: float = 0.5, next_countries: int = DEFAULT_NEXT_COUNTRIES,
+                 max_side: int | None = None, threads: int | None = None,
                  refiner=None, use_refiner: bool = True, refiner_model: str | Path | None = None):
         self.region = region.lower() if region else None
         if self.region:
@@ -108,6 +115,7 @@ class Reader:
         self.ocr_model = ocr_model
         self.routes = tuple(routes)
         self.min_region_confidence = min_region_confidence
+        self.next_countries = next_countries
         self.threads = threads
         self._recognizers: dict[str | None, Recognizer] = {}
         self._fixed_recognizer = recognizer
@@ -144,11 +152,12 @@ class Reader:
         return ImageResult(source, image.shape[1], image.shape[0], plates, timings)
 
     def _confirmed(self, detection, reading: TextReading | None, plate_class: PlateClass | None) -> bool:
-        """A strong detection always; a weak one only as a readable plate whose text fits its region's format."""
+        """A strong detection always; a weak one only as a readable plate whose text fits a format of the
+        classified country (not of a next country: American formats fit most short strings of sign text)."""
         if self.confirm_threshold is None or detection.score >= self.threshold:
             return True
         return (plate_class is not None and plate_class.state == "readable" and reading is not None
-                and bool(reading.format_valid))
+                and bool(reading.format_valid) and (self.region is not None or reading.region == plate_class.country))
 
     def plan(self, plate_class: PlateClass | None) -> tuple[str | None, int] | None:
         """``(region to read it as, lines)`` for one crop; None = do not read it."""
@@ -179,7 +188,26 @@ class Reader:
             batch = recognizer.read_batch([crops[i] for i, _ in members], [n for _, n in members])
             for (index, _), reading in zip(members, batch):
                 readings[index] = reading
+        if self.region is None and self._fixed_recognizer is None and self.next_countries > 0:
+            for index, reading in enumerate(readings):
+                if reading is not None and reading.format_valid is False:
+                    readings[index] = self._read_as_next_country(crops[index], classes[index], reading)
         return readings
+
+    def _read_as_next_country(self, crop: np.ndarray, plate_class: PlateClass, reading: TextReading) -> TextReading:
+        """The reading as the first of the classifier's next countries whose formats it fits, else unchanged.
+
+        Only countries read by the same OCR model are tried: the text is the same, only the formats differ.
+        """
+        country, lines = self.plan(plate_class)
+        model = self._recognizer(country).model_name(lines)
+        for other, _ in plate_class.next_countries[:self.next_countries]:
+            if other not in known_countries() or default_ocr_model(other, lines, self.routes) != model:
+                continue
+            candidate = self._recognizer(other).read_batch([crop], [lines])[0]
+            if candidate.format_valid:
+                return candidate
+        return reading
 
     def _recognizer(self, region: str | None) -> Recognizer:
         if region not in self._recognizers:

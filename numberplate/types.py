@@ -65,6 +65,8 @@ class PlateClass:
         state_confidence: probability of ``state``.
         country_confidence: probability of the plate's country, summed over its types (``ua-2015`` and
             ``ua-2004`` both count for ``ua``); None when the classifier does not give it.
+        next_countries: the next most probable countries after the plate's own, with their probabilities,
+            best first (the reader tries them when a reading fits no format of the first).
     """
 
     region: str
@@ -74,6 +76,7 @@ class PlateClass:
     state: str
     state_confidence: float
     country_confidence: float | None = None
+    next_countries: tuple[tuple[str, float], ...] = ()
 
     @property
     def country(self) -> str | None:

@@ -328,6 +328,11 @@ def test_shipped_classifier_knows_plates_from_garbage():
     assert sum(r.country == get_spec(t).country for r, t in zip(plate_results, types)) >= 6, plate_results
     assert sum(r.state == "garbage" for r in garbage_results) >= 7, garbage_results
     assert all(r.region == "unknown" for r in garbage_results if r.state == "garbage")
+    for result in plate_results:  # the runners-up: other countries, most probable first, probabilities that add up
+        others = [c for c, _ in result.next_countries]
+        probs = [p for _, p in result.next_countries]
+        assert len(others) == 3 and result.country not in others and len(set(others)) == 3
+        assert probs == sorted(probs, reverse=True) and result.country_confidence + sum(probs) <= 1 + 1e-5
 
 
 def test_init_from_exported_onnx_with_other_classes_keeps_the_trunk(tiny_model, states_set):

@@ -100,3 +100,25 @@ def test_weak_detections_need_the_classifier_and_the_format_to_agree(score, verd
     off = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False,
                  confirm_threshold=None)
     assert len(off("examples/car-ua.jpg").plates) == 1  # without the rule the detector's word is final
+
+
+def test_a_reading_that_fits_no_format_of_its_country_tries_the_next_countries_of_the_same_model():
+    # Called German (whose formats AA1234BC does not fit); next Ukrainian (another OCR model: not tried),
+    # then Bulgarian (the same latin model, and AA1234BC is a Bulgarian format).
+    verdict = PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, (("ua", 0.05), ("bg", 0.03)))
+    found = []
+    for next_countries in (0, 1, 2):
+        plate = Reader(classifier=FixedClassifier(verdict), next_countries=next_countries)("examples/car-ua.jpg").plates[0]
+        found.append((plate.text, plate.reading.region, plate.reading.format_valid, plate.reading.model))
+        assert plate.to_dict()["classified_region"] == "de"  # what the classifier said stays reported
+    assert found == [("AA1234BC", "de", False, "ocr-latin"), ("AA1234BC", "de", False, "ocr-latin"),
+                     ("AA1234BC", "bg", True, "ocr-latin")]
+    assert Reader(classifier=FixedClassifier(verdict)).next_countries == 2
+
+
+def test_a_weak_detection_is_not_confirmed_by_a_next_country():
+    verdict = PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, (("bg", 0.05),))
+    weak = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False)
+    assert weak("examples/car-ua.jpg").plates == ()
+    strong = Reader(detector=FixedDetector(0.9), classifier=FixedClassifier(verdict), use_refiner=False)
+    assert [(p.text, p.reading.region) for p in strong("examples/car-ua.jpg").plates] == [("AA1234BC", "bg")]

@@ -13,7 +13,7 @@ import numpy as np
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    from numberplate.batch import CONFIRM_THRESHOLD_HELP, ReaderOptions
+    from numberplate.batch import CONFIRM_THRESHOLD_HELP, NEXT_COUNTRIES_HELP, ReaderOptions
 
     parser = subparsers.add_parser(
         "eval", help="measure accuracy and speed on a labelled dataset",
@@ -50,6 +50,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     read.add_argument("--threshold", type=float, default=0.35)
     read.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
                       help=CONFIRM_THRESHOLD_HELP)
+    read.add_argument("--next-countries", type=int, default=ReaderOptions.next_countries,
+                      help=NEXT_COUNTRIES_HELP)
     read.add_argument("--max-side", type=int)
     read.add_argument("--threads", type=int)
     read.add_argument("--report", type=Path, help="write an HTML page with thumbnails of every failure")
@@ -382,6 +384,7 @@ def run_read(args) -> int:
                            use_refiner=not args.no_refiner, refiner=args.refiner, detector=args.detector,
                            ocr_model=args.ocr_model, threshold=args.threshold,
                            confirm_threshold=args.confirm_threshold, max_side=args.max_side,
+                           next_countries=args.next_countries,
                            threads=args.threads).build()
     status = 0
     all_failures = []

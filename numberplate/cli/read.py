@@ -10,6 +10,7 @@ from pathlib import Path
 from numberplate.batch import (
     CONFIRM_THRESHOLD_HELP,
     CSV_COLUMNS,  # noqa: F401  (the CSV columns, importable from here as before)
+    NEXT_COUNTRIES_HELP,
     ReaderOptions,
 )
 from numberplate.errors import InputError, NumberplateError
@@ -40,6 +41,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
     parser.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
                         help=CONFIRM_THRESHOLD_HELP)
+    parser.add_argument("--next-countries", type=int, default=ReaderOptions.next_countries,
+                        help=NEXT_COUNTRIES_HELP)
     parser.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
                         "model's, 640); larger finds smaller plates, slower")
     parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
@@ -157,6 +160,7 @@ def run(args) -> int:
                                 use_refiner=not args.no_refiner, refiner=args.refiner,
                                 detector=args.detector, ocr_model=args.ocr_model, threshold=args.threshold,
                                 confirm_threshold=args.confirm_threshold, max_side=args.max_side,
+                                next_countries=args.next_countries,
                                 threads=args.threads)
         local_reader = None
         if args.engine == "local" and (args.jobs or 1) == 1:

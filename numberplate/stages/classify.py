@@ -22,6 +22,8 @@ DEFAULT_CLASSIFIER = "classifier-plates"
 UNKNOWN = "unknown"
 BATCH_SIZE = 64
 OUTPUTS = ("region", "lines", "state")
+#: Countries after the first that a plate class lists (PlateClass.next_countries).
+NEXT_COUNTRIES = 3
 
 
 # -- preprocessing (training and inference) -------------------------------------------------------------
@@ -209,10 +211,15 @@ class Classifier:
         out = []
         for region_p, lines_p, state_p in zip(probs["region"], probs["lines"], probs["state"]):
             r, n, s = int(region_p.argmax()), int(lines_p.argmax()), int(state_p.argmax())
-            country_p = float(sum(p for p, c in zip(region_p, countries) if c is not None and c == countries[r]))
+            by_country: dict[str, float] = {}
+            for p, c in zip(region_p, countries):
+                if c is not None:
+                    by_country[c] = by_country.get(c, 0.0) + float(p)
+            ranked = sorted(((c, p) for c, p in by_country.items() if c != countries[r]), key=lambda cp: -cp[1])
             out.append(PlateClass(self.regions[r], float(region_p[r]), self.lines[n], float(lines_p[n]),
                                   self.states[s], float(state_p[s]),
-                                  country_p if countries[r] is not None else float(region_p[r])))
+                                  by_country[countries[r]] if countries[r] is not None else float(region_p[r]),
+                                  tuple(ranked[:NEXT_COUNTRIES])))
         return out
 
     def __call__(self, crop: np.ndarray | str | Path) -> PlateClass:
