@@ -27,10 +27,13 @@ WHITE, BLACK, YELLOW = (244, 244, 238), (22, 22, 24), (246, 205, 40)
 FE_FONTS = ("GL-Nummernschild-Mtl.ttf", "GL-Nummernschild-Eng.ttf")
 DIN_FONTS = ("OSP-DIN.ttf", "GL-Nummernschild-Eng.ttf")
 GOST_FONTS = ("RoadNumbers2.0.ttf", "GL-Nummernschild-Eng.ttf")
-_BR_OLD_OPTIONS = {"top_text": True, "top_share": 0.13, "margin": 0.07, "separator": ("·", "·", "-"),
+_BR_OLD_OPTIONS = {"top_text": True, "top_share": 0.16, "top_font": "GL-Nummernschild-Mtl.ttf", "margin": 0.07,
+                   "separator": ("·", "·", "-"),
                    "shade": 30, "marks": ("lacre",), "square_glyphs": "OQ0"}
 GENERIC_FONTS = ("barlow-condensed-latin-600-normal.woff2", "oswald-latin-500-normal.woff2",
                  "pt-sans-narrow-latin-700-normal.woff2", "GL-Nummernschild-Eng.ttf")
+# Grey Brazilian plates are lettered in "Mandatory", a DIN-like face: DIN Mittelschrift draws most of them.
+_BR_OLD_FONTS = ("GL-Nummernschild-Mtl.ttf",) + GENERIC_FONTS
 
 # Nomeroff Net's region statistics (PLATES.md §1.2), rounded: realistic UA prefixes for sampling.
 UA_PREFIXES = (
@@ -166,12 +169,12 @@ SPECS: tuple[RegionSpec, ...] = (
     # above, the red wire seal; paint from near-white (most daylight photos) to weathered grey.
     RegionSpec("br", "br", "Brazil, grey plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
                style=PlateStyle(size_mm=(400, 130), background=(214, 216, 214), band="br-old",
-                                fonts=GENERIC_FONTS + FE_FONTS[:1], options=_BR_OLD_OPTIONS),
+                                fonts=_BR_OLD_FONTS, options=_BR_OLD_OPTIONS),
                weight=3, twins=("O0",)),
     # Commercial vehicles (taxis, trucks) carry the same format in white on red; many real crops show it.
     RegionSpec("br-red", "br", "Brazil, red commercial plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
                style=PlateStyle(size_mm=(400, 130), background=(150, 45, 42), foreground=(235, 235, 230),
-                                band="br-old", fonts=GENERIC_FONTS + FE_FONTS[:1], options=_BR_OLD_OPTIONS),
+                                band="br-old", fonts=_BR_OLD_FONTS, options=_BR_OLD_OPTIONS),
                weight=1, twins=("O0",)),
     RegionSpec("br-mercosur", "br", "Brazil, Mercosur (LLL9L99)", LATIN_LETTERS, ("LLL#L##",),
                style=PlateStyle(size_mm=(400, 130), band="mercosur", band_text="BRASIL",

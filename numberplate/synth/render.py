@@ -354,7 +354,10 @@ def _draw_top(draw, spec: RegionSpec, plate_w: int, plate_h: int, fonts: FontBoo
             if rng.random() < 0.25:  # a coloured bar behind the name (Pennsylvania, New Jersey...)
                 draw.rectangle((0, 0, plate_w, top), fill=_jitter(_pick(US_INKS, rng), rng, 20))
                 color = (245, 245, 240)
-        font = fonts.load(font_path, max(7, int(top * (0.95 if us else 0.7))))
+        share = 0.95 if us else 0.7
+        if not us and "top_font" in spec.style.options:  # Brazil: the town line in DIN caps, as tall as the strip
+            font_path, share = fonts.available((spec.style.options["top_font"], LABEL_FONT))[0], 0.85
+        font = fonts.load(font_path, max(7, int(top * share)))
         draw.text((plate_w / 2, top * 0.6), name, font=font, fill=color, anchor="mm")
         return top
     return 0
