@@ -21,7 +21,7 @@ from numberplate.runtime import list_shipped_models
 from numberplate.stages.detect import DEFAULT_DETECTOR, Detector
 from numberplate.stages.recognize import Recognizer, default_ocr_model
 from numberplate.stages.rectify import rectify
-from numberplate.stages.routing import DEFAULT_ROUTES, Route
+from numberplate.stages.routing import DEFAULT_NEXT_COUNTRIES, DEFAULT_ROUTES, Route
 from numberplate.types import ImageResult, Plate, PlateClass, TextReading
 
 # Crops in these states are reported, not read: there is no text to read.
@@ -29,8 +29,6 @@ UNREADABLE_STATES = ("garbage", "empty")
 #: Detections scoring between this and the threshold must be confirmed by the classifier and the plate format
 #: (chosen on endtoend/us: US recall 95.0% -> 98.2% at 0.25; see README "Measured results").
 DEFAULT_CONFIRM_THRESHOLD = 0.25
-#: Countries tried after the classifier's first when a reading fits none of its formats (see Reader).
-DEFAULT_NEXT_COUNTRIES = 2
 
 
 @cache
@@ -118,6 +116,7 @@ class Reader:
         self.next_countries = next_countries
         self.threads = threads
         self._recognizers: dict[str | None, Recognizer] = {}
+        self._ocr_sessions: dict = {}  # OCR models by name, shared by the per-country recognizers
         self._fixed_recognizer = recognizer
 
     def __call__(self, image: np.ndarray | str | Path) -> ImageResult:
@@ -212,7 +211,7 @@ class Reader:
     def _recognizer(self, region: str | None) -> Recognizer:
         if region not in self._recognizers:
             self._recognizers[region] = Recognizer(region=region, model=self.ocr_model, threads=self.threads,
-                                                   routes=self.routes)
+                                                   routes=self.routes, loaded_models=self._ocr_sessions)
         return self._recognizers[region]
 
     def read_many(self, images):

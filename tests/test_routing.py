@@ -116,6 +116,16 @@ def test_a_reading_that_fits_no_format_of_its_country_tries_the_next_countries_o
     assert Reader(classifier=FixedClassifier(verdict)).next_countries == 2
 
 
+def test_recognizers_of_countries_with_one_model_share_its_session():
+    from numberplate.stages.recognize import Recognizer
+
+    shared = {}
+    german, bulgarian = Recognizer("de", loaded_models=shared), Recognizer("bg", loaded_models=shared)
+    assert german.model is bulgarian.model and list(shared) == ["ocr-latin"]
+    assert Recognizer("de").model is not german.model  # without a shared dict each loads its own
+    assert Recognizer("ua", loaded_models=shared).model.name == "ocr-ua" and sorted(shared) == ["ocr-latin", "ocr-ua"]
+
+
 def test_a_weak_detection_is_not_confirmed_by_a_next_country():
     verdict = PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, (("bg", 0.05),))
     weak = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False)

@@ -325,6 +325,8 @@ class Recognizer:
             per-character probabilities (see :mod:`numberplate.stages.postprocess`).
         max_format_cost: how much less probable (nats) a format-fitting reading may be than the free one.
         routes: which model reads plates of a region with 1, 2 or 3 lines (see ``stages/routing.py``).
+        loaded_models: models already loaded, by name, shared with other recognizers (a reader keeps one
+            recognizer per country, and most countries share one OCR model: one ONNX session, not 30).
 
     Example:
         >>> Recognizer(region="ua")("crop.jpg").text  # doctest: +SKIP
@@ -333,7 +335,7 @@ class Recognizer:
 
     def __init__(self, region: str | None = None, model: str | Path | None = None, threads: int | None = None,
                  correct_format: bool = True, max_format_cost: float = DEFAULT_MAX_COST,
-                 routes: Sequence[Route] = DEFAULT_ROUTES):
+                 routes: Sequence[Route] = DEFAULT_ROUTES, loaded_models: dict[str, LoadedModel] | None = None):
         self.region = region.lower() if region else None
         self.specs = []
         if self.region:
@@ -349,6 +351,7 @@ class Recognizer:
         self.max_format_cost = max_format_cost
         self.routes = tuple(routes)
         self._models: dict[str, _OcrModel] = {}
+        self._loaded = {} if loaded_models is None else loaded_models
         primary = self._model_for(1)  # load now: a missing or corrupt model fails here, not mid-run
         self.model: LoadedModel = primary.loaded
         self.alphabet, self.height, self.width, self.channels = (primary.alphabet, primary.height, primary.width,
@@ -360,7 +363,9 @@ class Recognizer:
     def _model_for(self, lines: int) -> _OcrModel:
         name = self.model_name(lines)
         if name not in self._models:
-            loaded = load_model(name, task="ocr", threads=self.threads)
+            if name not in self._loaded:
+                self._loaded[name] = load_model(name, task="ocr", threads=self.threads)
+            loaded = self._loaded[name]
             card = loaded.card
             alphabet = card["alphabet"]
             allowed = corrector = None

@@ -29,6 +29,10 @@ class Route:
         return self.country == country
 
 
+#: When a reading fits no plate format of the classified country, this many of the classifier's next countries
+#: read by the same OCR model are tried (see ``Reader``).
+DEFAULT_NEXT_COUNTRIES = 2
+
 DEFAULT_ROUTES: tuple[Route, ...] = (
     Route("ua", 1, "ocr-ua"),
     Route("ru", 1, "ocr-ru"),
