@@ -65,6 +65,16 @@ class ReaderOptions:
     max_side: int | None = None
     threads: int | None = None
 
+    def __post_init__(self):
+        # Checked here, where read, eval read and serve all pass: a bad value fails before any model loads.
+        for name, value in (("threshold", self.threshold), ("confirm_threshold", self.confirm_threshold)):
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise NumberplateError(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
+        for name, value, lowest in (("next_countries", self.next_countries, 0), ("max_side", self.max_side, 32),
+                                    ("threads", self.threads, 1)):
+            if value is not None and value < lowest:
+                raise NumberplateError(f"--{name.replace('_', '-')} must be >= {lowest}, got {value}")
+
     def build(self, threads: int | None = None):
         from numberplate.reader import Reader
         from numberplate.stages.detect import DEFAULT_DETECTOR

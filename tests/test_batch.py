@@ -109,6 +109,20 @@ def test_bad_batch_options_are_clear_errors(folder, tmp_path, capsys):
     assert "--resume continues a results file" in err and "jsonl or csv" in err and "--jobs must be >= 1" in err
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--next-countries", "-1"], "--next-countries must be >= 0, got -1"),
+    (["--threads", "0"], "--threads must be >= 1, got 0"),
+    (["--max-side", "8"], "--max-side must be >= 32, got 8"),
+    (["--threshold", "2"], "--threshold must be between 0 and 1, got 2.0"),
+    (["--confirm-threshold", "-0.1"], "--confirm-threshold must be between 0 and 1, got -0.1"),
+])
+def test_bad_reader_options_fail_before_any_model_loads(flags, message, capsys):
+    for command in (["read", "examples/car-ua.jpg"], ["eval", "read", "--data", "examples"]):
+        assert main([*command, *flags]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
 def test_summary_line():
     summary = BatchSummary(read=10, failed=1, skipped=2, plates=12, seconds=2.0)
     assert summary.line() == ("10 read, 1 failed, 2 skipped (already in the results), 12 plates found, 2.0 s, "
