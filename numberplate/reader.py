@@ -20,7 +20,7 @@ from numberplate.errors import NumberplateError
 from numberplate.runtime import list_shipped_models
 from numberplate.stages.detect import DEFAULT_DETECTOR, Detector
 from numberplate.stages.recognize import Recognizer, default_ocr_model
-from numberplate.stages.rectify import rectify
+from numberplate.stages.rectify import plate_aspect, rectify
 from numberplate.stages.routing import DEFAULT_NEXT_COUNTRIES, DEFAULT_ROUTES, Route
 from numberplate.types import ImageResult, Plate, PlateClass, TextReading
 
@@ -141,7 +141,8 @@ class Reader:
         classes: list[PlateClass | None] = [None] * len(crops)
         if self.classifier is not None:
             started = time.perf_counter()
-            classes = self.classifier.classify_batch(crops) if crops else []
+            aspects = [plate_aspect(d) for d in detections]  # the plate's shape, which the stretched crop hides
+            classes = self.classifier.classify_batch(crops, aspects) if crops else []
             timings["classify"] = time.perf_counter() - started
         started = time.perf_counter()
         readings = self.read_crops(crops, classes)

@@ -348,3 +348,31 @@ def test_init_from_exported_onnx_with_other_classes_keeps_the_trunk(tiny_model, 
     with torch.no_grad():
         lines = model(crop)[1].softmax(-1).numpy()
     assert np.abs(lines - expected[1]).max() < 1e-4
+
+
+@pytest.mark.skipif(not SHIPPED, reason="classifier-plates is not shipped")
+def test_the_plates_shape_in_the_photo_weighs_types_by_their_size(monkeypatch):
+    classifier = Classifier(threads=1)
+    us, br = classifier.regions.index("us"), classifier.regions.index("br")
+    weights = classifier.shape_weights(400 / 130)  # a grey Brazilian plate's width over height
+    assert weights[br] == pytest.approx(1.0) and weights[us] < 0.05
+    assert classifier.shape_weights(2.0)[us] == pytest.approx(1.0, abs=0.01)
+    if "je" in classifier.regions:  # a class learnt from data, no spec, no known shape: never penalised
+        assert classifier.shape_weights(3.1)[classifier.regions.index("je")] == pytest.approx(1.0)
+
+    def unsure(crops):  # the model torn between an American and a Brazilian plate
+        region = np.zeros((len(crops), len(classifier.regions)), np.float32)
+        region[:, us], region[:, br] = 0.6, 0.4
+        return {"region": region, "lines": np.tile([[1.0, 0.0, 0.0]], (len(crops), 1)),
+                "state": np.tile(np.eye(len(classifier.states))[classifier.states.index("readable")], (len(crops), 1))}
+
+    monkeypatch.setattr(classifier, "classify_probs", unsure)
+    crops = [np.zeros((40, 120, 3), np.uint8)] * 3
+    shaped = classifier.classify_batch(crops, [3.2, 2.1, None])
+    assert [c.region for c in shaped] == ["br", "us", "us"]  # the long plate is Brazilian; unknown shape: as is
+    assert shaped[2].region_confidence == pytest.approx(0.6)
+    assert [c.region for c in classifier.classify_batch(crops)] == ["us"] * 3
+    classifier.shape_sigma = None
+    assert [c.region for c in classifier.classify_batch(crops, [3.2, 2.1, None])] == ["us"] * 3
+    with pytest.raises(ValueError, match="3 crops but 1 aspects"):
+        Classifier(threads=1).classify_batch(crops, [2.0])

@@ -106,6 +106,15 @@ def test_implausible_corners_fall_back_to_the_box():
     assert crop.shape == expected.shape
 
 
+def test_plate_aspect_is_the_width_over_height_its_corners_outline():
+    from numberplate.stages.rectify import plate_aspect
+
+    upright = ((100, 50), (400, 50), (400, 150), (100, 150))
+    assert plate_aspect(Detection((100, 50, 400, 150), upright, 0.9)) == pytest.approx(3.0)
+    crossed = ((200, 150), (590, 270), (600, 180), (205, 250))
+    assert plate_aspect(Detection((200, 150, 600, 270), crossed, 0.9)) is None  # the box's shape says little
+
+
 def test_skew_angle_measures_a_tilted_line():
     crop = np.full((60, 240, 3), 255, np.uint8)
     cv2.line(crop, (10, 20), (230, 20 + int(220 * np.tan(np.radians(8)))), (0, 0, 0), 3)

@@ -30,7 +30,7 @@ class FixedClassifier:
     def __init__(self, verdict: PlateClass):
         self.verdict = verdict
 
-    def classify_batch(self, crops):
+    def classify_batch(self, crops, aspects=None):
         return [self.verdict] * len(crops)
 
 

@@ -8,6 +8,7 @@ turns dataset labels into targets for training and into the truth for evaluation
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -24,6 +25,9 @@ BATCH_SIZE = 64
 OUTPUTS = ("region", "lines", "state")
 #: Countries after the first that a plate class lists (PlateClass.next_countries).
 NEXT_COUNTRIES = 3
+#: Spread (log scale) of a plate's width/height as its corners outline it around the width/height of its type:
+#: perspective and corner error. The crop is stretched to the model's input, so the model cannot see it.
+SHAPE_SIGMA = 0.15
 
 
 # -- preprocessing (training and inference) -------------------------------------------------------------
@@ -164,17 +168,20 @@ class Classifier:
     Args:
         model: shipped model name or ``.onnx`` path (with its ``.json`` card beside it).
         threads: ONNX Runtime intra-op threads (None = all cores).
-
-    Raises:
-        WeightsError: the model is missing, corrupt, not a classifier, or its card lacks the class lists.
+        shape_sigma: with the plates' measured width/height (``aspects`` of :meth:`classify_batch`), weigh
+            each type by how well its physical shape (its spec's size in mm) fits, a log-normal of this
+            spread: a grey Brazilian plate (400 x 130 mm) and an American one (305 x 152 mm) look alike
+            stretched to the input, not in the photo. None = ignore shapes.
 
     Example:
         >>> Classifier()(crop)  # doctest: +SKIP
         PlateClass(region='ua-2015', region_confidence=0.99, lines=1, lines_confidence=1.0, state='readable', ...)
     """
 
-    def __init__(self, model: str | Path = DEFAULT_CLASSIFIER, threads: int | None = None):
+    def __init__(self, model: str | Path = DEFAULT_CLASSIFIER, threads: int | None = None,
+                 shape_sigma: float | None = SHAPE_SIGMA):
         self.model: LoadedModel = load_model(model, task="classify", threads=threads)
+        self.shape_sigma = shape_sigma
         card = self.model.card
         classes = card.get("classes")
         if not isinstance(classes, dict) or any(not classes.get(k) for k in OUTPUTS):
@@ -201,11 +208,44 @@ class Classifier:
         return {k: np.concatenate(v) if v else np.zeros((0, n), np.float32)
                 for (k, v), n in zip(parts.items(), (len(self.regions), len(self.lines), len(self.states)))}
 
-    def classify_batch(self, crops: Sequence[np.ndarray | str | Path]) -> list[PlateClass]:
-        """Classify many crops (RGB arrays or file paths), batched through the model."""
+    @cached_property
+    def _log_aspects(self) -> np.ndarray:
+        """Log width/height of each region class's plate type; NaN where unknown (no spec)."""
+        from numberplate.regions import get_spec
+
+        out = np.full(len(self.regions), np.nan)
+        for index, region in enumerate(self.regions):
+            try:
+                width, height = get_spec(region).style.size_mm
+            except KeyError:
+                continue
+            out[index] = np.log(width / height)
+        return out
+
+    def shape_weights(self, aspect: float) -> np.ndarray:
+        """Per region class, how well a plate of measured width/height ``aspect`` fits its type's shape
+        (1 = the best-fitting type; classes without a known shape count as fitting best)."""
+        log_likelihood = -0.5 * ((np.log(aspect) - self._log_aspects) / self.shape_sigma) ** 2
+        log_likelihood = np.where(np.isnan(log_likelihood), np.nanmax(log_likelihood), log_likelihood)
+        return np.exp(log_likelihood - log_likelihood.max())
+
+    def classify_batch(self, crops: Sequence[np.ndarray | str | Path],
+                       aspects: Sequence[float | None] | None = None) -> list[PlateClass]:
+        """Classify many crops (RGB arrays or file paths), batched through the model.
+
+        ``aspects``: per crop, the plate's width/height in the photo (``rectify.plate_aspect``), or None
+        where unknown; with ``shape_sigma`` the region probabilities are weighed by it (see the class).
+        """
         from numberplate.regions import country_of
 
         probs = self.classify_probs(crops)
+        if aspects is not None and self.shape_sigma is not None:
+            if len(aspects) != len(probs["region"]):
+                raise ValueError(f"{len(probs['region'])} crops but {len(aspects)} aspects")
+            for row, aspect in zip(probs["region"], aspects):
+                if aspect is not None and aspect > 0:
+                    row *= self.shape_weights(aspect)
+                    row /= max(float(row.sum()), 1e-12)
         # A country's types share its probability (br, br-red, br-mercosur are all "br").
         countries = [None if r == UNKNOWN else country_of(r) for r in self.regions]
         out = []

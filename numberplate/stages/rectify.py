@@ -25,6 +25,17 @@ def _edge(a, b) -> float:
     return float(np.hypot(b[0] - a[0], b[1] - a[1]))
 
 
+def plate_aspect(detection: Detection) -> float | None:
+    """Width over height of the plate as its corners outline it (mean of opposite sides); None when the
+    corners are not plausible (the crop then falls back to the box, whose shape says little)."""
+    corners = np.asarray(detection.corners, np.float32)
+    if not corners_plausible(corners):
+        return None
+    width = 0.5 * (_edge(corners[0], corners[1]) + _edge(corners[3], corners[2]))
+    height = 0.5 * (_edge(corners[0], corners[3]) + _edge(corners[1], corners[2]))
+    return width / height
+
+
 def corners_plausible(corners: np.ndarray) -> bool:
     """Convex, clockwise, no collapsed side, and filling a fair part of its own box."""
     if corners.shape != (4, 2) or not np.isfinite(corners).all():
