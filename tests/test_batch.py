@@ -123,6 +123,11 @@ def test_bad_reader_options_fail_before_any_model_loads(flags, message, capsys):
         assert message in err and "Traceback" not in err
 
 
+def test_serve_checks_an_explicit_threads_count_like_read(capsys):
+    assert main(["serve", "--threads", "0"]) == 2  # not "auto": the same check as read and eval read
+    assert "--threads must be >= 1, got 0" in capsys.readouterr().err
+
+
 def test_summary_line():
     summary = BatchSummary(read=10, failed=1, skipped=2, plates=12, seconds=2.0)
     assert summary.line() == ("10 read, 1 failed, 2 skipped (already in the results), 12 plates found, 2.0 s, "

@@ -60,9 +60,9 @@ def config_from_args(args):
             raise NumberplateError(f"--{name.replace('_', '-')} must be >= 1")
     if args.max_upload_mb <= 0 or args.timeout <= 0:
         raise NumberplateError("--max-upload-mb and --timeout must be > 0")
-    if args.threads is not None and args.threads < 1:
-        raise NumberplateError(f"--threads must be >= 1, got {args.threads}")
-    threads = args.threads or max(1, (os.cpu_count() or 1) // (args.workers * args.inference_threads))
+    # An explicit --threads (even 0) goes to ReaderOptions, which checks it; none = the cores divided.
+    threads = args.threads if args.threads is not None else max(1, (os.cpu_count() or 1) //
+                                                                 (args.workers * args.inference_threads))
     reader = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, detector=args.detector,
                            use_refiner=not args.no_refiner,
                            ocr_model=args.ocr_model, threshold=args.threshold,

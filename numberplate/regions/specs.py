@@ -164,8 +164,8 @@ SPECS: tuple[RegionSpec, ...] = (
                template_weights=(5, 3, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),
                style=PlateStyle(size_mm=(305, 152), band="us", fonts=GENERIC_FONTS + FE_FONTS[1:],
                                 options={"top_text": True, "separator": ""})),
-    # Grey plates before Mercosur: tall condensed letters (the "Mandatory" typeface; Barlow Condensed is the
-    # nearest we ship) filling the plate, a short mid-height dash that reads as a dot, the "UF-TOWN" line
+    # Grey plates before Mercosur: tall letters (the "Mandatory" typeface; DIN Mittelschrift is the nearest we
+    # ship, see _BR_OLD_FONTS) filling the plate, a short mid-height dash that reads as a dot, the "UF-TOWN" line
     # above, the red wire seal; paint from near-white (most daylight photos) to weathered grey.
     RegionSpec("br", "br", "Brazil, grey plate (LLL-9999)", LATIN_LETTERS, ("LLL####",),
                style=PlateStyle(size_mm=(400, 130), background=(214, 216, 214), band="br-old",

@@ -173,6 +173,9 @@ class Classifier:
             spread: a grey Brazilian plate (400 x 130 mm) and an American one (305 x 152 mm) look alike
             stretched to the input, not in the photo. None = ignore shapes.
 
+    Raises:
+        WeightsError: the model is missing, corrupt, not a classifier, or its card lacks the class lists.
+
     Example:
         >>> Classifier()(crop)  # doctest: +SKIP
         PlateClass(region='ua-2015', region_confidence=0.99, lines=1, lines_confidence=1.0, state='readable', ...)

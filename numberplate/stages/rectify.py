@@ -25,14 +25,20 @@ def _edge(a, b) -> float:
     return float(np.hypot(b[0] - a[0], b[1] - a[1]))
 
 
+def _outlined_size(corners: np.ndarray) -> tuple[float, float]:
+    """Width and height of the plate its 4 corners outline: the mean of opposite sides."""
+    width = 0.5 * (_edge(corners[0], corners[1]) + _edge(corners[3], corners[2]))
+    height = 0.5 * (_edge(corners[0], corners[3]) + _edge(corners[1], corners[2]))
+    return width, height
+
+
 def plate_aspect(detection: Detection) -> float | None:
-    """Width over height of the plate as its corners outline it (mean of opposite sides); None when the
-    corners are not plausible (the crop then falls back to the box, whose shape says little)."""
+    """Width over height of the plate as its corners outline it; None when the corners are not plausible
+    (the crop then falls back to the box, whose shape says little)."""
     corners = np.asarray(detection.corners, np.float32)
     if not corners_plausible(corners):
         return None
-    width = 0.5 * (_edge(corners[0], corners[1]) + _edge(corners[3], corners[2]))
-    height = 0.5 * (_edge(corners[0], corners[3]) + _edge(corners[1], corners[2]))
+    width, height = _outlined_size(corners)
     return width / height
 
 
@@ -65,8 +71,7 @@ def rectify(image: np.ndarray, detection: Detection, out_height: int | None = No
     corners = np.asarray(detection.corners, np.float32)
     if not corners_plausible(corners):
         return box_crop(image, detection.box)
-    width = 0.5 * (_edge(corners[0], corners[1]) + _edge(corners[3], corners[2]))
-    height = 0.5 * (_edge(corners[0], corners[3]) + _edge(corners[1], corners[2]))
+    width, height = _outlined_size(corners)
     if out_height:
         scale = out_height / max(height * (1 + 2 * MARGIN_Y), 1.0)
         width, height = width * scale, height * scale
