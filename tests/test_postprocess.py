@@ -87,6 +87,34 @@ def test_brazilian_o_and_zero_are_one_glyph_where_the_format_decides():
     assert not accepted and fit.text != "ODJ1509"  # 0DJ15O9 fits no US format; the O/0 swap is not free there
 
 
+def test_a_digit_read_as_its_letter_lookalike_is_repaired_beyond_the_plain_budget():
+    # Missouri LL#L#L read "MHGV4L": the 6 is read as G with 0.97 (about 3.9 nats: over the plain budget of 3).
+    chars = [{"M": .99}, {"H": .99}, {"G": .97, "6": .02}, {"V": .99}, {"4": .99}, {"L": .99}]
+    probs = _frames(chars)
+    read = ctc_greedy_decode(probs[None], ALPHABET)[0]
+    assert read[0] == "MHGV4L"
+    fit, accepted = FormatCorrector(resolve("us"), ALPHABET, lookalike_cost=None).correct(probs, read=read)
+    assert not accepted
+    fit, accepted = FormatCorrector(resolve("us"), ALPHABET).correct(probs, read=read)
+    assert accepted and fit.text == "MH6V4L"
+    assert fit.char_confidences[2] == pytest.approx(0.02, abs=0.005)
+
+
+def test_lookalike_swaps_go_only_from_letter_to_digit_and_within_their_budget():
+    corrector = FormatCorrector(resolve("us"), ALPHABET)
+    # A digit where a letter is due stays a digit: "M86V4L" is not made "MB6V4L".
+    chars = [{"M": .99}, {"8": .97, "B": .02}, {"6": .99}, {"V": .99}, {"4": .99}, {"L": .99}]
+    probs = _frames(chars)
+    fit, accepted = corrector.correct(probs, read=ctc_greedy_decode(probs[None], ALPHABET)[0])
+    assert not accepted
+    assert corrector.lookalike_fit(probs, "M86V4L") is None
+    # A sure letter (G at 0.9997 against 6 at 0.0001: 9 nats) is not swapped either.
+    chars = [{"M": .99}, {"H": .99}, {"G": .9997}, {"V": .99}, {"4": .99}, {"L": .99}]
+    probs = _frames(chars)
+    fit, accepted = corrector.correct(probs, read=ctc_greedy_decode(probs[None], ALPHABET)[0])
+    assert not accepted
+
+
 def test_confident_reading_outside_every_format_is_kept():
     # Two characters too few for BR and both confident: forcing a format would invent characters.
     probs = _frames([{"A": .99}, {"B": .99}, {"1": .99}, {"2": .99}, {"3": .99}])

@@ -6,7 +6,9 @@ character too many or too few. Instead we search the CTC output itself: for each
 region, the most probable alignment whose text fits the template (a Viterbi pass over the frames,
 restricted per position to the template's classes). The best fitting text replaces the free reading
 when its path is not much less probable than the free best path; a confident reading that fits no
-format (a vanity plate, a foreign car) is kept and reported ``format_valid = False``.
+format (a vanity plate, a foreign car) is kept and reported ``format_valid = False``. One kind of
+repair gets a bigger budget: a reading that fits a format once some letters are read as the digits they
+look like (G -> 6, B -> 8, Q -> 0...), same length, nothing else changed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ _NEG = -1e9
 # How much less probable (in nats of path log-probability) a format-fitting reading may be than the
 # free reading and still replace it. Tuned on the val splits of the real crop sets (see README).
 DEFAULT_MAX_COST = 3.0
+# A reading that fits a format once some characters are swapped for their look-alikes (the classic
+# letter/digit confusions below, nothing else, same length) may cost this much more: a model that reads
+# a 6 as G with 0.97 is usually wrong about the glyph, not about the plate's format.
+DEFAULT_LOOKALIKE_COST = 6.0
+# Letter -> digit pairs that plate fonts draw alike. One way only: on the real crop sets and photos the
+# model reads a digit as its letter look-alike (6 as G, 8 as B, 0 as Q) far more often than the reverse,
+# and swapping digits to letters turned right readings of foreign plates into a wrong format.
+LOOKALIKES = ("O0", "Q0", "D0", "I1", "Z2", "A4", "S5", "G6", "T7", "B8")
 
 
 @dataclass(frozen=True)
@@ -209,12 +219,16 @@ class FormatCorrector:
         alphabet: the model's alphabet (classes 1..).
         max_cost: accept a format-fitting reading when its path log-probability is at most this much
             below the free reading's.
+        lookalike_cost: failing that, accept a reading that differs from the free one only by look-alike
+            swaps (``LOOKALIKES``: 6/G, 8/B, 1/I, 0/O...) when it is at most this much below it; None = never.
     """
 
-    def __init__(self, specs: Sequence[RegionSpec], alphabet: str, max_cost: float = DEFAULT_MAX_COST):
+    def __init__(self, specs: Sequence[RegionSpec], alphabet: str, max_cost: float = DEFAULT_MAX_COST,
+                 lookalike_cost: float | None = DEFAULT_LOOKALIKE_COST):
         self.specs = tuple(specs)
         self.alphabet = alphabet
         self.max_cost = max_cost
+        self.lookalike_cost = lookalike_cost
 
     @cached_property
     def _class_of(self) -> dict[str, int]:
@@ -262,6 +276,39 @@ class FormatCorrector:
         text = fitted_text("".join(self.alphabet[c - 1] for c in labels), template, spec.twins)
         return FormatFit(text, tuple(confidences), float(trellis.scores[best]), spec, template)
 
+    @cached_property
+    def _lookalikes(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for letter, digit in LOOKALIKES:
+            out[letter] = out.get(letter, "") + digit
+        return out
+
+    def lookalike_fit(self, probs: np.ndarray, text: str, lines: int | None = None) -> FormatFit | None:
+        """The most probable reading that fits a format and differs from ``text`` (the free reading) only
+        by look-alike swaps, position for position; None when no template of its length can be reached so."""
+        classes = [self._class_of.get(c) for c in text]
+        if None in classes:
+            return None
+        log_probs = np.log(np.maximum(probs, 1e-12))
+        best: FormatFit | None = None
+        for spec, template, masks in self._templates:
+            if len(template) != len(text) or (lines is not None and spec.count_lines != lines):
+                continue
+            # Each position may keep its character or take one of its look-alikes, as the template allows.
+            reachable = np.zeros_like(masks)
+            for k, char in enumerate(text):
+                for candidate in char + self._lookalikes.get(char, ""):
+                    cls = self._class_of.get(candidate)
+                    if cls is not None and masks[k, cls]:
+                        reachable[k, cls] = True
+            if not reachable.any(axis=1).all():
+                continue
+            log_prob, labels, confidences = constrained_best_path(log_probs, reachable)
+            if math.isfinite(log_prob) and (best is None or log_prob > best.log_prob):
+                fitted = fitted_text("".join(self.alphabet[c - 1] for c in labels), template, spec.twins)
+                best = FormatFit(fitted, tuple(confidences), log_prob, spec, template)
+        return best
+
     def _fits_as_read(self, text: str, lines: int | None) -> tuple[RegionSpec, str] | None:
         """The first (type, template) whose format the free reading already fits."""
         classes = [self._class_of.get(c) for c in text]
@@ -291,4 +338,10 @@ class FormatCorrector:
         if fit is None:
             return None, False
         free = free_best_path_log_prob(np.log(np.maximum(probs, 1e-12)))
-        return fit, free - fit.log_prob <= self.max_cost
+        if free - fit.log_prob <= self.max_cost:
+            return fit, True
+        if read is not None and self.lookalike_cost is not None:
+            swapped = self.lookalike_fit(probs, read[0], lines)
+            if swapped is not None and free - swapped.log_prob <= self.lookalike_cost:
+                return swapped, True
+        return fit, False
