@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from numberplate.stages.recognize import ctc_greedy_decode
+from numberplate.stages.recognize import ctc_greedy_decode, stretch_contrast
 
 ALPHABET = "AB1"
 
@@ -52,3 +52,17 @@ def test_lines_side_by_side_puts_the_lower_line_right_of_the_upper():
     assert one_line[:, 5].mean() < 100 and one_line[:, 115].mean() > 150  # upper left, lower right
     assert lines_side_by_side(crop, 1) is crop
     assert lines_side_by_side(crop, 3).shape[1] == 180
+
+
+def test_dim_crops_are_stretched_and_well_lit_ones_left_alone():
+    rng = np.random.default_rng(0)
+    dim = rng.integers(100, 131, (48, 128, 1)).astype(np.uint8)  # a night shot: 30 grey levels
+    lit = rng.integers(0, 256, (48, 128, 1)).astype(np.uint8)
+    out = stretch_contrast(np.stack([dim, lit]), 180)
+    low, high = np.percentile(out[0], (1, 99))
+    assert high - low == pytest.approx(180, abs=8) and (low + high) / 2 == pytest.approx(128, abs=8)
+    assert np.array_equal(out[1], lit)
+    # Order of grey levels is kept: a darker pixel stays darker.
+    assert np.all(np.diff(out[0].ravel()[np.argsort(dim.ravel(), kind="stable")].astype(int)) >= 0)
+    batch = np.stack([dim])
+    assert stretch_contrast(batch, 0) is batch

@@ -63,7 +63,8 @@ def test_export_parity_and_inference(ocr_dataset, tmp_path):
     onnx_path = tmp_path / "model" / "tiny.onnx"
     card = export_checkpoint(tmp_path / "run" / "best.pt", onnx_path)
     assert card["alphabet"].startswith("0123") and card["input"] == {
-        "height": 32, "width": 128, "channels": 1, "layout": "NCHW", "range": "0..1", "color": "grey"}
+        "height": 32, "width": 128, "channels": 1, "layout": "NCHW", "range": "0..1", "color": "grey",
+            "min_contrast": 0}
     assert json.loads(onnx_path.with_suffix(".json").read_text())["sha256"] == card["sha256"]
     recognizer = Recognizer(model=onnx_path, threads=1)
     image = np.full((40, 160, 3), 255, np.uint8)
@@ -71,6 +72,23 @@ def test_export_parity_and_inference(ocr_dataset, tmp_path):
     assert len(readings) == 2 and 0.0 <= readings[0].confidence <= 1.0
     assert len(readings[0].char_confidences) == len(readings[0].text)
     assert readings[0] == readings[1]
+
+
+def test_a_model_trained_with_min_contrast_gets_dim_crops_stretched_at_inference(ocr_dataset, tmp_path):
+    config = tiny_config(ocr_dataset)
+    config.model = CRNNConfig(widths=(8, 8, 8, 8), rnn_hidden=8, min_contrast=180)
+    config.loop.epochs = 1
+    fit(OcrTask(config), config.loop, tmp_path / "run")
+    card = export_checkpoint(tmp_path / "run" / "best.pt", tmp_path / "m.onnx")
+    assert card["input"]["min_contrast"] == 180
+    recognizer = Recognizer(model=tmp_path / "m.onnx", threads=1)
+    seen = []
+    run = recognizer.model.run
+    recognizer.model.run = lambda batch: seen.append(batch) or run(batch)
+    dim = np.random.default_rng(1).integers(90, 121, (40, 160, 3)).astype(np.uint8)
+    recognizer.read_batch([dim])
+    low, high = np.percentile(seen[0] * 255, (1, 99))
+    assert high - low == pytest.approx(180, abs=10)
 
 
 def test_corrupt_weights_give_a_clear_error(ocr_dataset, tmp_path):

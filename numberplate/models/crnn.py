@@ -23,6 +23,8 @@ class CRNNConfig:
         rnn_hidden: hidden size per direction of the bidirectional GRU.
         num_classes: alphabet size + 1 (index 0 is the CTC blank).
         dropout: dropout before the classifier.
+        min_contrast: crops whose grey levels span fewer levels are stretched to this span before the
+            network, in training and inference alike (``stages.recognize.stretch_contrast``); 0 = never.
     """
 
     input_height: int = 32
@@ -32,6 +34,7 @@ class CRNNConfig:
     rnn_hidden: int = 64
     num_classes: int = 37
     dropout: float = 0.15
+    min_contrast: int = 0
 
 
 class CRNN(nn.Module):

@@ -234,14 +234,33 @@ def lines_side_by_side(image: np.ndarray, lines: int) -> np.ndarray:
     return np.hstack(strips)
 
 
+def stretch_contrast(batch: np.ndarray, min_span: int) -> np.ndarray:
+    """Stretch the dim crops of an N x H x W x C uint8 batch: a crop whose grey levels (1st to 99th
+    percentile) span fewer than ``min_span`` levels is stretched to span that many, centred on mid-grey;
+    the others are returned as they are. Night shots and hazy small plates then look like the well-lit
+    crops most training samples are. ``min_span`` 0 = off (a model card's ``input.min_contrast``)."""
+    if min_span <= 0 or not len(batch):
+        return batch
+    flat = batch.reshape(len(batch), -1)
+    low, high = np.percentile(flat, (1, 99), axis=1)
+    span = high - low
+    dim = span < min_span
+    if not dim.any():
+        return batch
+    stretched = (flat[dim].astype(np.float32) - low[dim, None]) * (min_span / np.maximum(span[dim], 1.0))[:, None]
+    out = flat.copy()
+    out[dim] = np.clip(stretched + (128 - min_span / 2), 0, 255).astype(np.uint8)
+    return out.reshape(batch.shape)
+
+
 def to_tensor_layout(batch: np.ndarray) -> np.ndarray:
     """N x H x W x C uint8 -> N x C x H x W float32 in [0, 1] (the model's input)."""
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
 
 
-def preprocess_crop(image: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
+def preprocess_crop(image: np.ndarray, height: int, width: int, channels: int, min_contrast: int = 0) -> np.ndarray:
     """One RGB crop -> C x H x W float32 model input."""
-    return to_tensor_layout(resize_crop(image, height, width, channels)[None])[0]
+    return to_tensor_layout(stretch_contrast(resize_crop(image, height, width, channels)[None], min_contrast))[0]
 
 
 def mask_classes(probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -309,6 +328,7 @@ class _OcrModel:
     height: int
     width: int
     channels: int
+    min_contrast: int  # see stretch_contrast; 0 for models trained without it
     allowed: np.ndarray | None  # the region's characters among the model's classes
     corrector: FormatCorrector | None
 
@@ -374,8 +394,9 @@ class Recognizer:
                 allowed = np.array([True] + [c in region_chars for c in alphabet])
                 if self.correct_format:
                     corrector = FormatCorrector(self.specs, alphabet, self.max_format_cost)
-            self._models[name] = _OcrModel(loaded, alphabet, card["input"]["height"], card["input"]["width"],
-                                           card["input"]["channels"], allowed, corrector)
+            shape = card["input"]
+            self._models[name] = _OcrModel(loaded, alphabet, shape["height"], shape["width"], shape["channels"],
+                                           int(shape.get("min_contrast", 0)), allowed, corrector)
         return self._models[name]
 
     def read_batch(self, images: Sequence[np.ndarray | str | Path],
@@ -401,7 +422,7 @@ class Recognizer:
                 chunk = indices[start:start + BATCH_SIZE]
                 batch = np.stack([resize_crop(lines_side_by_side(arrays[i], line_counts[i]), ocr.height, ocr.width,
                                               ocr.channels) for i in chunk])
-                probs = ocr.loaded.run(to_tensor_layout(batch))
+                probs = ocr.loaded.run(to_tensor_layout(stretch_contrast(batch, ocr.min_contrast)))
                 if ocr.allowed is not None:
                     probs = mask_classes(probs, ocr.allowed)
                 for i, item_probs, (text, confs) in zip(chunk, probs, ctc_greedy_decode(probs, ocr.alphabet)):

@@ -20,7 +20,13 @@ from numberplate.data.records import OcrRecord
 from numberplate.errors import ConfigError, InputError
 from numberplate.models.crnn import CRNN, CRNNConfig
 from numberplate.regions import LATIN_ALPHABET, reading_order, resolve, to_internal
-from numberplate.stages.recognize import ctc_greedy_decode, lines_side_by_side, resize_crop, to_tensor_layout
+from numberplate.stages.recognize import (
+    ctc_greedy_decode,
+    lines_side_by_side,
+    resize_crop,
+    stretch_contrast,
+    to_tensor_layout,
+)
 from numberplate.train.loop import LoopConfig
 from numberplate.train.metrics import char_error_rate, exact_accuracy
 from numberplate.train.onnx_import import load_start_weights, load_weights_except
@@ -257,6 +263,7 @@ class OcrTask:
             texts = [self.train_sets[i].texts[j] for i, j in batch]
             targets = torch.tensor([self.char_index[c] for t in texts for c in t], dtype=torch.long)
             lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
+            images = stretch_contrast(images, self.config.model.min_contrast)
             yield torch.from_numpy(to_tensor_layout(images)), targets, lengths
 
     def loss(self, model: nn.Module, batch, device: torch.device) -> torch.Tensor:
@@ -269,7 +276,8 @@ class OcrTask:
     def predict(self, model: nn.Module, images: np.ndarray, device: torch.device) -> list[str]:
         texts = []
         for start in range(0, len(images), 512):
-            batch = torch.from_numpy(to_tensor_layout(images[start:start + 512])).to(device)
+            chunk = stretch_contrast(images[start:start + 512], self.config.model.min_contrast)
+            batch = torch.from_numpy(to_tensor_layout(chunk)).to(device)
             probs = model(batch).float().softmax(2).cpu().numpy()
             texts.extend(t for t, _ in ctc_greedy_decode(probs, self.alphabet))
         return texts
