@@ -40,14 +40,6 @@ def image_record(result: ImageResult) -> dict:
     return {"image": result.image, "plates": [p.to_dict() for p in result.plates]}
 
 
-CONFIRM_THRESHOLD_HELP = ("weak detections scoring from this up to --threshold are kept only as readable plates whose "
-                          "text fits their region's format (default %(default)s; give the --threshold value to turn "
-                          "this off)")
-NEXT_COUNTRIES_HELP = ("when a reading fits no plate format of the classified country, try the classifier's next "
-                       "this-many countries read by the same OCR model and keep the first whose format it fits "
-                       "(default %(default)s; 0 = never)")
-
-
 @dataclass(frozen=True)
 class ReaderOptions:
     """How to build a :class:`~numberplate.reader.Reader` in each worker (picklable, so it travels)."""

@@ -117,10 +117,28 @@ def test_bad_batch_options_are_clear_errors(folder, tmp_path, capsys):
     (["--confirm-threshold", "-0.1"], "--confirm-threshold must be between 0 and 1, got -0.1"),
 ])
 def test_bad_reader_options_fail_before_any_model_loads(flags, message, capsys):
-    for command in (["read", "examples/car-ua.jpg"], ["eval", "read", "--data", "examples"]):
+    for command in (["read", "examples/car-ua.jpg"], ["eval", "read", "--data", "examples"], ["serve"]):
         assert main([*command, *flags]) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
+
+
+def test_read_eval_read_and_serve_build_the_same_reader_options():
+    from numberplate.cli.main import build_parser
+    from numberplate.cli.reader_args import reader_options
+    from numberplate.cli.serve import config_from_args
+
+    flags = ["--region", "br", "--classifier", "c.onnx", "--no-refiner", "--next-countries", "0",
+             "--confirm-threshold", "0.3", "--max-side", "960", "--threads", "1"]
+    def parse(argv):
+        return build_parser(argv).parse_args(argv)
+
+    from_read = reader_options(parse(["read", "x.jpg", *flags]))
+    from_eval = reader_options(parse(["eval", "read", "--data", "d", *flags]))
+    from_serve = config_from_args(parse(["serve", *flags])).reader
+    assert from_read == from_eval == from_serve
+    assert (from_read.region, from_read.classifier, from_read.use_refiner, from_read.next_countries,
+            from_read.confirm_threshold, from_read.max_side, from_read.threads) == ("br", "c.onnx", False, 0, 0.3, 960, 1)
 
 
 def test_serve_checks_an_explicit_threads_count_like_read(capsys):

@@ -13,7 +13,7 @@ import numpy as np
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    from numberplate.batch import CONFIRM_THRESHOLD_HELP, NEXT_COUNTRIES_HELP, ReaderOptions
+    from numberplate.cli.reader_args import add_reader_arguments
 
     parser = subparsers.add_parser(
         "eval", help="measure accuracy and speed on a labelled dataset",
@@ -40,20 +40,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                     "Predictions matching no label are counted apart: photos often hold unlabelled plates.",
         epilog="Example: numberplate eval read --data ../shared/data/endtoend/br --region br --report br.html")
     read.add_argument("--data", nargs="+", required=True, metavar="DIR", help="labelled photo sets")
-    read.add_argument("--region", help="force this region for every plate (default: the classifier decides)")
-    read.add_argument("--no-classifier", action="store_true", help="read every plate as one line, no classifier")
-    read.add_argument("--detector", help="detector: shipped name or .onnx path")
-    read.add_argument("--classifier", help="classifier: shipped name or .onnx path")
-    read.add_argument("--no-refiner", action="store_true", help="keep the detector's corners (no corner refiner)")
-    read.add_argument("--refiner", help="corner refiner: shipped name or .onnx path")
-    read.add_argument("--ocr-model", help="recognizer: shipped name or .onnx path")
-    read.add_argument("--threshold", type=float, default=0.35)
-    read.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
-                      help=CONFIRM_THRESHOLD_HELP)
-    read.add_argument("--next-countries", type=int, default=ReaderOptions.next_countries,
-                      help=NEXT_COUNTRIES_HELP)
-    read.add_argument("--max-side", type=int)
-    read.add_argument("--threads", type=int)
+    add_reader_arguments(read, region_help="force this region for every plate (default: the classifier decides)")
     read.add_argument("--report", type=Path, help="write an HTML page with thumbnails of every failure")
     read.add_argument("--json", action="store_true", help="print the metrics as one JSON object per set")
     read.set_defaults(func=run_read)
@@ -376,16 +363,11 @@ def write_report(path: Path, title: str, failures, limit: int = 300) -> None:
 
 
 def run_read(args) -> int:
-    from numberplate.batch import ReaderOptions
+    from numberplate.cli.reader_args import reader_options
     from numberplate.data.detection import read_detection
     from numberplate.errors import InputError
 
-    reader = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, classifier=args.classifier,
-                           use_refiner=not args.no_refiner, refiner=args.refiner, detector=args.detector,
-                           ocr_model=args.ocr_model, threshold=args.threshold,
-                           confirm_threshold=args.confirm_threshold, max_side=args.max_side,
-                           next_countries=args.next_countries,
-                           threads=args.threads).build()
+    reader = reader_options(args).build()
     status = 0
     all_failures = []
     for root in args.data:

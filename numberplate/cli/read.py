@@ -7,12 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from numberplate.batch import (
-    CONFIRM_THRESHOLD_HELP,
-    CSV_COLUMNS,  # noqa: F401  (the CSV columns, importable from here as before)
-    NEXT_COUNTRIES_HELP,
-    ReaderOptions,
-)
+from numberplate.batch import CSV_COLUMNS  # noqa: F401  (the CSV columns, importable from here as before)
+from numberplate.cli.reader_args import add_reader_arguments, reader_options
 from numberplate.errors import InputError, NumberplateError
 
 
@@ -30,30 +26,13 @@ def register(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image or video files, folders or glob patterns")
-    parser.add_argument("--region", help="force this region for every plate (ua, ru, kz, de, eu, us, br...): its "
-                        "OCR model and plate formats; default: the classifier decides per plate")
-    parser.add_argument("--no-classifier", action="store_true",
-                        help="do not classify plates (region/lines/state); read every plate as one line")
     parser.add_argument("--format", choices=("text", "jsonl", "csv"), default=None,
                         help="output format (default: text; with --out, csv for a .csv file, else jsonl)")
     parser.add_argument("--draw", type=Path, metavar="OUTDIR",
                         help="write copies of the images with plates drawn (videos: an annotated .mp4)")
-    parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
-    parser.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
-                        help=CONFIRM_THRESHOLD_HELP)
-    parser.add_argument("--next-countries", type=int, default=ReaderOptions.next_countries,
-                        help=NEXT_COUNTRIES_HELP)
-    parser.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
-                        "model's, 640); larger finds smaller plates, slower")
-    parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
-    parser.add_argument("--classifier", default=None, help="classifier: shipped name or .onnx path")
-    parser.add_argument("--no-refiner", action="store_true",
-                        help="keep the detector's corners (do not re-locate them with the corner refiner)")
-    parser.add_argument("--refiner", default=None, help="corner refiner: shipped name or .onnx path")
-    parser.add_argument("--ocr-model", default=None, help="recognizer: shipped name or .onnx path")
-    parser.add_argument("--threads", type=int, help="ONNX Runtime threads per reader (default: all cores, "
-                        "divided among --jobs)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_reader_arguments(parser, threads_help="ONNX Runtime threads per reader (default: all cores, divided among "
+                         "--jobs)")
     batch = parser.add_argument_group("large batches")
     batch.add_argument("--out", type=Path, metavar="FILE",
                        help="append results to FILE as they come (jsonl, or csv when it ends in .csv)")
@@ -156,12 +135,7 @@ def run(args) -> int:
         todo = [p for p in images if str(p) not in done]
         todo_videos = [p for p in videos if str(p) not in done]
         skipped = len(paths) - len(todo) - len(todo_videos)
-        options = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, classifier=args.classifier,
-                                use_refiner=not args.no_refiner, refiner=args.refiner,
-                                detector=args.detector, ocr_model=args.ocr_model, threshold=args.threshold,
-                                confirm_threshold=args.confirm_threshold, max_side=args.max_side,
-                                next_countries=args.next_countries,
-                                threads=args.threads)
+        options = reader_options(args)
         local_reader = None
         if args.engine == "local" and (args.jobs or 1) == 1:
             local_reader = options.build()  # built once here: bad models or regions fail before any work

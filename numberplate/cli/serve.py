@@ -9,7 +9,7 @@ from numberplate.errors import NumberplateError
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    from numberplate.batch import CONFIRM_THRESHOLD_HELP, ReaderOptions
+    from numberplate.cli.reader_args import add_reader_arguments
 
     parser = subparsers.add_parser(
         "serve", help="serve plate reading over HTTP (POST /v1/read)",
@@ -26,17 +26,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes, each loading the models once "
                         "(default 1)")
-    parser.add_argument("--region", help="default region for every plate (a request's region overrides it)")
-    parser.add_argument("--no-classifier", action="store_true", help="do not classify plates")
-    parser.add_argument("--no-refiner", action="store_true", help="keep the detector's corners (no corner refiner)")
-    parser.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
-    parser.add_argument("--ocr-model", default=None, help="recognizer: shipped name or .onnx path")
-    parser.add_argument("--threshold", type=float, default=0.35, help="minimum detection score (default 0.35)")
-    parser.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
-                        help=CONFIRM_THRESHOLD_HELP)
-    parser.add_argument("--max-side", type=int, help="detector input size, longer side in pixels")
-    parser.add_argument("--threads", type=int, help="ONNX Runtime threads per reader (default: the cores divided "
-                        "among --workers x --inference-threads)")
+    add_reader_arguments(parser, region_help="default region for every plate (a request's region overrides it)",
+                         threads_help="ONNX Runtime threads per reader (default: the cores divided among --workers x "
+                         "--inference-threads)")
     parser.add_argument("--inference-threads", type=int, default=2, help="photos read at once per worker "
                         "(default 2)")
     parser.add_argument("--max-upload-mb", type=float, default=20.0, help="largest request body (default 20 MB)")
@@ -52,7 +44,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def config_from_args(args):
-    from numberplate.batch import ReaderOptions
+    from numberplate.cli.reader_args import reader_options
     from numberplate.serve.app import ServeConfig
 
     for name in ("workers", "inference_threads", "max_queue", "max_pixels"):
@@ -60,13 +52,9 @@ def config_from_args(args):
             raise NumberplateError(f"--{name.replace('_', '-')} must be >= 1")
     if args.max_upload_mb <= 0 or args.timeout <= 0:
         raise NumberplateError("--max-upload-mb and --timeout must be > 0")
-    # An explicit --threads (even 0) goes to ReaderOptions, which checks it; none = the cores divided.
-    threads = args.threads if args.threads is not None else max(1, (os.cpu_count() or 1) //
-                                                                 (args.workers * args.inference_threads))
-    reader = ReaderOptions(region=args.region, use_classifier=not args.no_classifier, detector=args.detector,
-                           use_refiner=not args.no_refiner,
-                           ocr_model=args.ocr_model, threshold=args.threshold,
-                           confirm_threshold=args.confirm_threshold, max_side=args.max_side, threads=threads)
+    # Without --threads, the cores divided; an explicit one (even 0) goes to ReaderOptions, which checks it.
+    threads = max(1, (os.cpu_count() or 1) // (args.workers * args.inference_threads))
+    reader = reader_options(args, threads)
     return ServeConfig(reader=reader, max_upload_bytes=int(args.max_upload_mb * (1 << 20)),
                        max_pixels=args.max_pixels, request_timeout_s=args.timeout,
                        inference_threads=args.inference_threads, max_queue=args.max_queue)

@@ -1,0 +1,49 @@
+"""The options that say how to build a Reader, declared once for ``read``, ``eval read`` and ``serve``."""
+
+from __future__ import annotations
+
+import argparse
+
+from numberplate.batch import ReaderOptions
+
+CONFIRM_THRESHOLD_HELP = ("weak detections scoring from this up to --threshold are kept only as readable plates whose "
+                          "text fits their region's format (default %(default)s; give the --threshold value to turn "
+                          "this off)")
+NEXT_COUNTRIES_HELP = ("when a reading fits no plate format of the classified country, try the classifier's next "
+                       "this-many countries read by the same OCR model and keep the first whose format it fits "
+                       "(default %(default)s; 0 = never)")
+REGION_HELP = ("force this region for every plate (ua, ru, kz, de, eu, us, br...): its OCR model and plate formats; "
+               "default: the classifier decides per plate")
+
+
+def add_reader_arguments(parser: argparse.ArgumentParser, region_help: str = REGION_HELP,
+                         threads_help: str = "ONNX Runtime threads per reader (default: all cores)") -> None:
+    """Add the model, threshold and thread options of :class:`ReaderOptions` to ``parser``."""
+    group = parser.add_argument_group("models and thresholds")
+    group.add_argument("--region", help=region_help)
+    group.add_argument("--no-classifier", action="store_true",
+                       help="do not classify plates (region/lines/state); read every plate as one line")
+    group.add_argument("--detector", default=None, help="detector: shipped name or .onnx path")
+    group.add_argument("--classifier", default=None, help="classifier: shipped name or .onnx path")
+    group.add_argument("--no-refiner", action="store_true",
+                       help="keep the detector's corners (do not re-locate them with the corner refiner)")
+    group.add_argument("--refiner", default=None, help="corner refiner: shipped name or .onnx path")
+    group.add_argument("--ocr-model", default=None, help="recognizer: shipped name or .onnx path")
+    group.add_argument("--threshold", type=float, default=ReaderOptions.threshold,
+                       help="minimum detection score (default %(default)s)")
+    group.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
+                       help=CONFIRM_THRESHOLD_HELP)
+    group.add_argument("--next-countries", type=int, default=ReaderOptions.next_countries, help=NEXT_COUNTRIES_HELP)
+    group.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
+                       "model's, 640); larger finds smaller plates, slower")
+    group.add_argument("--threads", type=int, help=threads_help)
+
+
+def reader_options(args: argparse.Namespace, threads: int | None = None) -> ReaderOptions:
+    """The :class:`ReaderOptions` the parsed options describe (checked there: a bad value fails at once).
+    ``threads`` stands in when no ``--threads`` was given."""
+    return ReaderOptions(region=args.region, use_classifier=not args.no_classifier, classifier=args.classifier,
+                         use_refiner=not args.no_refiner, refiner=args.refiner, detector=args.detector,
+                         ocr_model=args.ocr_model, threshold=args.threshold,
+                         confirm_threshold=args.confirm_threshold, next_countries=args.next_countries,
+                         max_side=args.max_side, threads=args.threads if args.threads is not None else threads)
