@@ -200,14 +200,18 @@ class Reader:
         Only countries read by the same OCR model are tried: the text is the same, only the formats differ.
         """
         country, lines = self.plan(plate_class)
-        model = self._recognizer(country).model_name(lines)
+        model = self._ocr_model_name(country, lines)
         for other, _ in plate_class.next_countries[:self.next_countries]:
-            if other not in known_countries() or default_ocr_model(other, lines, self.routes) != model:
+            if other not in known_countries() or self._ocr_model_name(other, lines) != model:
                 continue
             candidate = self._recognizer(other).read_batch([crop], [lines])[0]
             if candidate.format_valid:
                 return candidate
         return reading
+
+    def _ocr_model_name(self, region: str | None, lines: int) -> str:
+        """What reads a plate of ``region`` with ``lines`` lines: the given ``ocr_model``, else the routing table's."""
+        return str(self.ocr_model) if self.ocr_model else default_ocr_model(region, lines, self.routes)
 
     def _recognizer(self, region: str | None) -> Recognizer:
         if region not in self._recognizers:

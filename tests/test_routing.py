@@ -116,6 +116,13 @@ def test_a_reading_that_fits_no_format_of_its_country_tries_the_next_countries_o
     assert Reader(classifier=FixedClassifier(verdict)).next_countries == 2
 
 
+def test_with_one_given_ocr_model_every_next_country_is_read_by_it():
+    # ocr_model= reads every country, Ukraine included: the retry tries Ukraine first, whose format fits.
+    verdict = PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, (("ua", 0.05), ("bg", 0.03)))
+    plate = Reader(classifier=FixedClassifier(verdict), ocr_model="ocr-latin")("examples/car-ua.jpg").plates[0]
+    assert (plate.text, plate.reading.region, plate.reading.format_valid) == ("AA1234BC", "ua", True)
+
+
 def test_recognizers_of_countries_with_one_model_share_its_session():
     from numberplate.stages.recognize import Recognizer
 
