@@ -138,3 +138,18 @@ def test_no_data_and_not_a_dataset(tmp_path):
 
     with pytest.raises(InputError, match="not a Nomeroff OCR dataset"):
         OcrTask(OcrTrainConfig(data=[DataSource(str(tmp_path))]))
+
+
+def test_far_plate_augmentation_shrinks_and_compresses_only_when_asked():
+    from numberplate.train.ocr import AugmentConfig, augment_crop
+
+    still = dict(affine=0, photometric=0, blur=0, noise=0, invert=0)
+    crop = np.zeros((32, 128, 1), np.uint8)
+    crop[8:24, ::8] = 255  # thin vertical strokes: what shrinking and JPEG blur
+    rng = np.random.default_rng(0)
+    assert np.array_equal(augment_crop(crop, rng, AugmentConfig(downscale=0, jpeg=0, **still)), crop)
+    compressed = augment_crop(crop, rng, AugmentConfig(downscale=0, jpeg=1, jpeg_quality=(20, 20), **still))
+    assert compressed.shape == crop.shape and compressed.dtype == np.uint8
+    assert 0 < np.abs(compressed.astype(int) - crop).mean() < 40  # blurred strokes, still strokes
+    far = augment_crop(crop, rng, AugmentConfig(downscale=1, downscale_range=(0.3, 0.3), jpeg=0, **still))
+    assert far.shape == crop.shape and far[8:24].max() < 255  # 3-pixel stripes cannot survive 0.3x

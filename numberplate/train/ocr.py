@@ -59,6 +59,9 @@ class AugmentConfig:
     blur: float = 0.2
     noise: float = 0.3
     downscale: float = 0.2
+    downscale_range: tuple[float, float] = (0.35, 0.7)
+    jpeg: float = 0.0
+    jpeg_quality: tuple[int, int] = (25, 70)
     invert: float = 0.0
 
 
@@ -134,6 +137,14 @@ def load_crops(records: list[OcrRecord], name: str, config: CRNNConfig, threads:
     return CropSet(name, images, texts)
 
 
+def _jpeg(image: np.ndarray, rng: np.random.Generator, quality: tuple[int, int]) -> np.ndarray:
+    """``image`` (float, 0..255) through a JPEG encode/decode at a random quality, as float32."""
+    data = np.clip(image, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", data, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(quality[0], quality[1] + 1))])
+    decoded = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else data
+    return decoded.reshape(data.shape).astype(np.float32)
+
+
 def augment_crop(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """Geometric and photometric jitter on one H x W x C uint8 crop (model size in, same size out)."""
     h, w = image.shape[:2]
@@ -155,9 +166,14 @@ def augment_crop(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig
         gamma = rng.uniform(0.7, 1.4)
         out = 255.0 * (out / 255.0) ** gamma
     if rng.random() < cfg.downscale:
-        factor = rng.uniform(0.35, 0.7)
+        # A plate far from the camera: few pixels, often JPEG-compressed at that size with the whole photo.
+        factor = rng.uniform(*cfg.downscale_range)
         small = cv2.resize(out, (max(8, int(w * factor)), max(6, int(h * factor))), interpolation=cv2.INTER_AREA)
+        if rng.random() < cfg.jpeg:
+            small = _jpeg(small, rng, cfg.jpeg_quality)
         out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
+    elif rng.random() < cfg.jpeg:
+        out = _jpeg(out, rng, cfg.jpeg_quality).reshape(h, w, -1)
     if rng.random() < cfg.blur:
         sigma = rng.uniform(0.4, 1.2)
         out = cv2.GaussianBlur(out, (0, 0), sigma).reshape(h, w, -1)
