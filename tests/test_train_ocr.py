@@ -153,3 +153,15 @@ def test_far_plate_augmentation_shrinks_and_compresses_only_when_asked():
     assert 0 < np.abs(compressed.astype(int) - crop).mean() < 40  # blurred strokes, still strokes
     far = augment_crop(crop, rng, AugmentConfig(downscale=1, downscale_range=(0.3, 0.3), jpeg=0, **still))
     assert far.shape == crop.shape and far[8:24].max() < 255  # 3-pixel stripes cannot survive 0.3x
+
+
+def test_a_source_can_keep_its_own_shrink_and_jpeg_settings(tmp_path):
+    from numberplate.train.ocr import AugmentConfig
+
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[[data]]\npath = "a"\n[[data]]\npath = "b"\ndownscale = 0.1\njpeg = 0.0\n'
+                      "[augment]\ndownscale = 0.5\njpeg = 0.4\n")
+    config = load_toml(OcrTrainConfig, recipe)
+    plain, own = (source.augment(config.augment) for source in config.data)
+    assert (plain.downscale, plain.jpeg) == (0.5, 0.4) and plain is config.augment
+    assert (own.downscale, own.jpeg, own.blur) == (0.1, 0.0, AugmentConfig().blur)

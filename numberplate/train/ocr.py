@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -40,11 +40,20 @@ class DataSource:
         path: folder holding ``train``/``val``/``test`` (each with ``img`` and ``ann``).
         weight: relative share of training samples drawn from this source per epoch.
         name: short name used in logs and metrics (default: the folder name).
+        downscale, jpeg: this source's own ``[augment]`` shrink and JPEG probabilities (None = the recipe's):
+            crops already as small as the photos they stand for need no more shrinking.
     """
 
     path: str
     weight: float = 1.0
     name: str = ""
+    downscale: float | None = None
+    jpeg: float | None = None
+
+    def augment(self, base: AugmentConfig) -> AugmentConfig:
+        """The augmentation settings for this source's crops."""
+        changes = {k: v for k, v in (("downscale", self.downscale), ("jpeg", self.jpeg)) if v is not None}
+        return replace(base, **changes) if changes else base
 
 
 @dataclass
@@ -202,7 +211,7 @@ class OcrTask:
         for source in config.data:
             split_dirs(source.path)  # raises a clear error for a folder that is not a dataset
             name = source.name or Path(source.path).name
-            source = DataSource(source.path, source.weight, name)
+            source = replace(source, name=name)
             self.sources.append(source)
             for split in records_by_split:
                 records = [r for r in load_split(source.path, split) if _usable(r, config.max_lines)]
@@ -272,10 +281,10 @@ class OcrTask:
         counts = np.floor(weights / weights.sum() * self.config.samples_per_epoch).astype(int)
         picks = [(i, j) for i, n in enumerate(counts) for j in rng.integers(0, len(self.train_sets[i].texts), n)]
         order = rng.permutation(len(picks))
+        augments = [source.augment(self.config.augment) for source in self.sources]
         for start in range(0, len(order) - batch_size + 1, batch_size):
             batch = [picks[k] for k in order[start:start + batch_size]]
-            images = np.stack([augment_crop(self.train_sets[i].images[j], rng, self.config.augment)
-                               for i, j in batch])
+            images = np.stack([augment_crop(self.train_sets[i].images[j], rng, augments[i]) for i, j in batch])
             texts = [self.train_sets[i].texts[j] for i, j in batch]
             targets = torch.tensor([self.char_index[c] for t in texts for c in t], dtype=torch.long)
             lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
