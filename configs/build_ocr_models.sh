@@ -46,15 +46,17 @@ if has finetune; then
   # (Missouri's LL#L#L with its tab between the groups...) and Brazil's square O, Q and 0: the shipped one.
   numberplate train ocr --config configs/ocr-latin-tall.toml --init-from work/runs/ocr-latin-tall/best.pt \
     --epochs 6 --lr 0.0005 --out work/runs/ocr-latin-tall3
-  # Then 5 low-rate epochs with dim crops stretched to 180 grey levels (model.min_contrast): the shipped one.
+  # Then 5 low-rate epochs with dim crops stretched to 180 grey levels (model.min_contrast), and 5 more with
+  # crops shrunk and JPEG-compressed as far plates in photos are: the shipped one.
   numberplate train ocr --config configs/ocr-latin-contrast.toml --out work/runs/ocr-latin-contrast
+  numberplate train ocr --config configs/ocr-latin-photo.toml --out work/runs/ocr-latin-photo
 fi
 
 if has export; then
   for name in ua ru kz; do
     numberplate export "work/runs/ocr-$name/best.pt" --out "numberplate/weights/ocr-$name.onnx" --name "ocr-$name"
   done
-  numberplate export work/runs/ocr-latin-contrast/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
+  numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
     --name ocr-universal
 fi
