@@ -234,6 +234,23 @@ def lines_side_by_side(image: np.ndarray, lines: int) -> np.ndarray:
     return np.hstack(strips)
 
 
+def _cumulative_histograms(rows: np.ndarray) -> np.ndarray:
+    """N x 256: per row of an N x M uint8 array, how many of its values are <= each grey level."""
+    offsets = (np.arange(len(rows)) * 256)[:, None]
+    return np.bincount((rows + offsets).ravel(), minlength=256 * len(rows)).reshape(len(rows), 256).cumsum(axis=1)
+
+
+def _percentiles_u8(cumulative: np.ndarray, size: int, q: float) -> np.ndarray:
+    """Per row, the q-th percentile of its ``size`` values exactly as ``np.percentile`` (linear
+    interpolation) gives it, read from the row's cumulative histogram instead of sorting the row."""
+    position = q / 100 * (size - 1)
+    below = int(np.floor(position))
+    # The k-th smallest value (0-based) is the first grey level whose cumulative count exceeds k.
+    first = (cumulative > below).argmax(axis=1)
+    second = (cumulative > min(below + 1, size - 1)).argmax(axis=1)
+    return first + (position - below) * (second - first)
+
+
 def stretch_contrast(batch: np.ndarray, min_span: int) -> np.ndarray:
     """Stretch the dim crops of an N x H x W x C uint8 batch: a crop whose grey levels (1st to 99th
     percentile) span fewer than ``min_span`` levels is stretched to span that many, centred on mid-grey;
@@ -242,14 +259,18 @@ def stretch_contrast(batch: np.ndarray, min_span: int) -> np.ndarray:
     if min_span <= 0 or not len(batch):
         return batch
     flat = batch.reshape(len(batch), -1)
-    low, high = np.percentile(flat, (1, 99), axis=1)
+    cumulative = _cumulative_histograms(flat)
+    low, high = (_percentiles_u8(cumulative, flat.shape[1], q) for q in (1, 99))
     span = high - low
-    dim = span < min_span
-    if not dim.any():
+    dim = np.flatnonzero(span < min_span)
+    if not len(dim):
         return batch
-    stretched = (flat[dim].astype(np.float32) - low[dim, None]) * (min_span / np.maximum(span[dim], 1.0))[:, None]
+    # One 256-entry look-up table per dim crop: the same arithmetic per grey level instead of per pixel.
+    levels = np.arange(256, dtype=np.float64)[None, :]
+    tables = np.clip((levels - low[dim, None]) * (min_span / np.maximum(span[dim], 1.0))[:, None]
+                     + (128 - min_span / 2), 0, 255).astype(np.uint8)
     out = flat.copy()
-    out[dim] = np.clip(stretched + (128 - min_span / 2), 0, 255).astype(np.uint8)
+    out[dim] = tables.ravel()[flat[dim] + (np.arange(len(dim)) * 256)[:, None]]
     return out.reshape(batch.shape)
 
 
