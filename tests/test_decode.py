@@ -66,3 +66,18 @@ def test_dim_crops_are_stretched_and_well_lit_ones_left_alone():
     assert np.all(np.diff(out[0].ravel()[np.argsort(dim.ravel(), kind="stable")].astype(int)) >= 0)
     batch = np.stack([dim])
     assert stretch_contrast(batch, 0) is batch
+
+
+def test_the_stretch_matches_its_plain_numpy_definition():
+    # The shipped ocr-latin was trained with the np.percentile version; the histogram one must not drift.
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        low = int(rng.integers(0, 200))
+        batch = rng.integers(low, low + int(rng.integers(1, 256 - low)), (4, 16, 40, 1)).astype(np.uint8)
+        flat = batch.reshape(4, -1)
+        p1, p99 = np.percentile(flat, (1, 99), axis=1)
+        dim = (p99 - p1) < 180
+        expected = flat.copy()
+        stretched = (flat[dim].astype(np.float32) - p1[dim, None]) * (180 / np.maximum(p99 - p1, 1.0)[dim])[:, None]
+        expected[dim] = np.clip(stretched + 38, 0, 255).astype(np.uint8)
+        assert np.array_equal(stretch_contrast(batch, 180).reshape(4, -1), expected)
