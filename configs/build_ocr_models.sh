@@ -39,11 +39,11 @@ if has finetune; then
   for family in ua ru kz latin; do
     numberplate train ocr --config "configs/ocr-$family.toml" --out "work/runs/ocr-$family"
   done
-  # The shipped Latin model: a second stage on 48-pixel-high crops, from the first (the shipped stage was
-  # started from the previously shipped ocr-latin with --init-from ocr-latin: work/runs/ocr-latin's weights).
+  # The shipped Latin model, in stages: the second on 48-pixel-high crops, from the first (the shipped run
+  # was started from the previously shipped ocr-latin with --init-from ocr-latin: work/runs/ocr-latin's weights).
   numberplate train ocr --config configs/ocr-latin-tall.toml --out work/runs/ocr-latin-tall
   # Then 6 low-rate epochs on work/synth/other drawn with every US state series of the real labels
-  # (Missouri's LL#L#L with its tab between the groups...) and Brazil's square O, Q and 0: the shipped one.
+  # (Missouri's LL#L#L with its tab between the groups...) and Brazil's square O, Q and 0 (third stage).
   numberplate train ocr --config configs/ocr-latin-tall.toml --init-from work/runs/ocr-latin-tall/best.pt \
     --epochs 6 --lr 0.0005 --out work/runs/ocr-latin-tall3
   # Then 5 low-rate epochs with dim crops stretched to 180 grey levels (model.min_contrast), and 5 more with
