@@ -266,7 +266,11 @@ class FormatCorrector:
         if not self._templates or (lines is not None and lines not in self._stacked):
             return None
         templates, masks, lengths = self._stacked[lines]
-        log_probs = np.log(np.maximum(probs, 1e-12))
+        return self._best_of(np.log(np.maximum(probs, 1e-12)), templates, masks, lengths)
+
+    def _best_of(self, log_probs: np.ndarray, templates: list[tuple[RegionSpec, str]], masks: np.ndarray,
+                 lengths: np.ndarray) -> FormatFit | None:
+        """The most probable path over K templates at once (K x L x C masks padded to one length)."""
         trellis = _forward(log_probs, masks, lengths)
         best = int(np.argmax(trellis.scores))
         if not math.isfinite(trellis.scores[best]):
@@ -289,8 +293,7 @@ class FormatCorrector:
         classes = [self._class_of.get(c) for c in text]
         if None in classes:
             return None
-        log_probs = np.log(np.maximum(probs, 1e-12))
-        best: FormatFit | None = None
+        templates, reachable_masks = [], []
         for spec, template, masks in self._templates:
             if len(template) != len(text) or (lines is not None and spec.count_lines != lines):
                 continue
@@ -301,13 +304,14 @@ class FormatCorrector:
                     cls = self._class_of.get(candidate)
                     if cls is not None and masks[k, cls]:
                         reachable[k, cls] = True
-            if not reachable.any(axis=1).all():
-                continue
-            log_prob, labels, confidences = constrained_best_path(log_probs, reachable)
-            if math.isfinite(log_prob) and (best is None or log_prob > best.log_prob):
-                fitted = fitted_text("".join(self.alphabet[c - 1] for c in labels), template, spec.twins)
-                best = FormatFit(fitted, tuple(confidences), log_prob, spec, template)
-        return best
+            if reachable.any(axis=1).all():
+                templates.append((spec, template))
+                reachable_masks.append(reachable)
+        if not templates:
+            return None
+        # All of one length: searched together in one trellis, as best_fit searches the region's templates.
+        return self._best_of(np.log(np.maximum(probs, 1e-12)), templates, np.stack(reachable_masks),
+                             np.full(len(templates), len(text)))
 
     def _fits_as_read(self, text: str, lines: int | None) -> tuple[RegionSpec, str] | None:
         """The first (type, template) whose format the free reading already fits."""
