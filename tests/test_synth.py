@@ -188,3 +188,53 @@ def test_us_plates_carry_slogans_and_stickers(fonts):
     with_slogan = sum(b > 0 for b in bottoms)
     assert 12 <= with_slogan <= 36 and all(b == 0 or 15 <= b <= 25 for b in bottoms)
     assert inked >= 30  # scenery, slogan or a sticker on most plates
+
+
+def test_russian_region_box_takes_what_follows_the_types_number(fonts):
+    # Taxi `MM 000 55`, trailer `MM 0000 55`: from the text alone `AB123177` could be either split.
+    def printed(code, text):
+        return render_plate(get_spec(code), text, np.random.default_rng(0), fonts).lines
+
+    assert printed("ru-taxi", "AB12377") == ["AB 123", "77"]
+    assert printed("ru-taxi", "AB123177") == ["AB 123", "177"]
+    assert printed("ru-trailer", "AB152477") == ["AB 1524", "77"]
+    assert printed("ru-trailer", "AB1524177") == ["AB 1524", "177"]
+    assert printed("ru", "A123BC777") == ["A 123 BC", "777"]
+
+
+def test_a_cover_leaves_a_rim_of_the_plates_own_paint(fonts):
+    # Covered edge to edge, a plate is a blank plate of the cover's colour: "filled" must look otherwise.
+    from numberplate.synth.states import cover_text
+
+    spec = get_spec("de")
+    kinds = set()
+    for seed in range(16):
+        rng = np.random.default_rng(seed)
+        plate = render_plate(spec, "BAB1234", rng, fonts, px_per_mm=1.0)
+        covered, kind = cover_text(plate.image, spec, rng)
+        kinds.add(kind)
+        changed = np.abs(covered.astype(int) - plate.image.astype(int)).max(axis=2) > 30
+        h, w = changed.shape
+        band = int(w * 0.12)
+        rim = np.concatenate([changed[:3, band:].ravel(), changed[-3:, band:].ravel(), changed[:, -5:].ravel()])
+        assert changed[h // 3:2 * h // 3, w // 3:2 * w // 3].mean() > 0.6, kind  # the text is hidden
+        assert rim.mean() < 0.5, kind  # the plate's edge is not
+    assert kinds == {"paint", "tape", "sheet", "mud"}
+
+
+def test_older_designs_are_drawn_as_variants_of_their_type(fonts):
+    from numberplate.synth.render import period_design
+
+    fr, gb = get_spec("fr"), get_spec("gb")
+    assert fr.matches("9166SB13") and gb.matches("PWF97R") and gb.matches("BSL554")
+    fni = [period_design(fr, "9166SB13", np.random.default_rng(s)) for s in range(20)]
+    assert all("right-band" not in d.style.options.get("marks", ()) for d in fni)
+    assert {d.style.background for d in fni} == {fr.style.background, (246, 205, 40)}  # white front, yellow rear
+    assert display_line("9166SB13", fni[0]) == "9166 SB 13"
+    assert period_design(fr, "AB123CD", np.random.default_rng(0)) is fr  # today's numbers: today's plate
+    old = [period_design(gb, "BSL554", np.random.default_rng(s)) for s in range(60)]
+    black = [d for d in old if d.style.background == (22, 22, 24)]
+    assert 2 <= len(black) <= 20 and all(d.style.band is None for d in black)
+    assert all("rear-yellow" not in d.style.options["marks"] for d in black)
+    plate = render_plate(black[0], "BSL554", np.random.default_rng(1), fonts, px_per_mm=1.0)
+    assert np.median(plate.image) < 80  # a dark plate

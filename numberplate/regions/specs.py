@@ -2,7 +2,8 @@
 
 Texts are canonical: reading order, no separators, Cyrillic look-alikes as Latin letters.
 ``style.options`` keys the renderer understands:
-  ``region_digits``: the trailing N digits sit in a separate region box (RU, KZ);
+  ``region_digits``: the trailing digits sit in a separate region box (RU, KZ); ``main_digits``: how many digits
+    the number before it has, where the two meet (RU taxi 3, trailer 4), else the box takes the trailing 2-3;
   ``separator``: what separates letter/digit groups on the plate (" " by default, "-" for FR);
   ``top_text``: small text along the top edge (US state names, BR city, AR country);
   ``stretch``: horizontal stretch of the font;
@@ -10,7 +11,8 @@ Texts are canonical: reading order, no separators, Cyrillic look-alikes as Latin
     ``seals`` (DE registration seals after the district), ``crest`` (AT/SK coat of arms after the district),
     ``stripes`` (AT red edges), ``right-band`` (FR/IT blue band on the right), ``red-border`` (DK),
     ``flag`` (a national flag on the band instead of the EU stars: NO, IS), ``rear-yellow`` and
-    ``no-band`` (GB rear plates are yellow; older ones carry no band), ``shields`` (CH: both ends).
+    ``no-band`` (GB rear plates are yellow; older ones carry no band), ``shields`` (CH: both ends), ``old-black``
+    (GB before 1973: silver on black), ``fni`` (FR numbers of the pre-2009 system: no bands, yellow rear).
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ UA_PREFIXES = (
 
 
 def _eu(code: str, band_text: str, templates: tuple[str, ...], letters: str = LATIN_LETTERS,
-        description: str = "", background=WHITE, foreground=BLACK, **options) -> RegionSpec:
+        description: str = "", background=WHITE, foreground=BLACK, template_weights: tuple[float, ...] = (),
+        **options) -> RegionSpec:
     return RegionSpec(code, code, description or f"{code.upper()} (EU one-line)", letters, templates,
+                      template_weights=template_weights,
                       style=PlateStyle(size_mm=(520, 110), background=background, foreground=foreground, band="eu",
                                        band_text=band_text, fonts=FE_FONTS, options=options))
 
@@ -56,7 +60,7 @@ def _eu_square(one_line: RegionSpec, weight: float = 0.3) -> RegionSpec:
     """The two-line (square, ~340 x 200 mm) plate of a one-line European type: same text, stacked."""
     style = one_line.style
     return RegionSpec(f"{one_line.code}-2", one_line.country, f"{one_line.description}, two-line square",
-                      one_line.letters, one_line.templates, count_lines=2,
+                      one_line.letters, one_line.templates, template_weights=one_line.template_weights, count_lines=2,
                       style=PlateStyle(size_mm=(340, 200), background=style.background, foreground=style.foreground,
                                        band=style.band, band_text=style.band_text, fonts=style.fonts,
                                        options=style.options),
@@ -79,7 +83,9 @@ _EU_ONE_LINE: tuple[RegionSpec, ...] = (
     _eu("pl", "PL", ("LL#####", "LL####L", "LLL####", "LLL##LL", "LL###LL"), description="Poland"),
     _eu("sk", "SK", ("LL###LL",), description="Slovakia", marks=("crest",)),
     _eu("cz", "CZ", ("#L#####", "#LL####"), description="Czechia"),
-    _eu("fr", "F", ("LL###LL",), description="France", separator="-", marks=("right-band",)),
+    # The pre-2009 FNI numbers (`123 AB 45`: 1-4 digits, 1-3 letters, the departement) are still on the road.
+    _eu("fr", "F", ("LL###LL", "####LL##", "###LL##", "###LLL##"), template_weights=(6, 1, 1, 1),
+        description="France", separator="-", marks=("right-band", "fni")),
     _eu("nl", "NL", ("##LLL#", "#LLL##", "LL###L", "L###LL", "LLL##L", "##LL##", "LL##LL"), description="Netherlands",
         background=YELLOW, separator="-"),
     _eu("it", "I", ("LL###LL",), description="Italy", marks=("right-band",)),
@@ -95,7 +101,9 @@ _EU_ONE_LINE: tuple[RegionSpec, ...] = (
     _eu("dk", "DK", ("LL#####",), description="Denmark", marks=("red-border",)),
     _eu("se", "S", ("LLL###", "LLL##L"), description="Sweden"),
     _eu("no", "N", ("LL#####", "LL####"), description="Norway", marks=("flag",)),
-    _eu("gb", "GB", ("LL##LLL", "LLL###", "LLL###L"), description="United Kingdom", marks=("rear-yellow", "no-band")),
+    # Current `AB12 CDE`; the older prefix, suffix and dateless numbers stay on cars kept long.
+    _eu("gb", "GB", ("LL##LLL", "LLL###", "LLL###L", "LLL##L", "L###LLL"), template_weights=(4, 1, 1, 1, 1),
+        description="United Kingdom", marks=("rear-yellow", "no-band", "old-black")),
     _eu("be", "B", ("#LLL###",), description="Belgium", foreground=(160, 24, 32)),
     _eu("bg", "BG", ("LL####LL", "L####LL"), description="Bulgaria"),
     _eu("gr", "GR", ("LLL####",), description="Greece"),
@@ -131,9 +139,10 @@ SPECS: tuple[RegionSpec, ...] = (
     RegionSpec("ru", "ru", "Russia, type 1", RU_LETTERS, ("L###LL##", "L###LL###"), template_weights=(3, 2),
                style=PlateStyle(band=None, fonts=GOST_FONTS, options={"region_digits": True}), weight=6),
     RegionSpec("ru-taxi", "ru", "Russia, type 1B taxi (yellow)", RU_LETTERS, ("LL#####", "LL######"),
-               style=PlateStyle(background=YELLOW, fonts=GOST_FONTS, options={"region_digits": True}), weight=1),
+               style=PlateStyle(background=YELLOW, fonts=GOST_FONTS, options={"region_digits": True, "main_digits": 3}),
+               weight=1),
     RegionSpec("ru-trailer", "ru", "Russia, type 2 trailer", RU_LETTERS, ("LL######", "LL#######"),
-               style=PlateStyle(fonts=GOST_FONTS, options={"region_digits": True}), weight=0.7),
+               style=PlateStyle(fonts=GOST_FONTS, options={"region_digits": True, "main_digits": 4}), weight=0.7),
     RegionSpec("ru-military", "ru", "Russia, military (black)", RU_LETTERS, ("####LL##",),
                style=PlateStyle(background=(25, 25, 28), foreground=(238, 238, 238), fonts=GOST_FONTS,
                                 options={"region_digits": True}), weight=0.4),

@@ -7,7 +7,7 @@ small character heights anyway; it keeps generation at hundreds of plates per se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -397,6 +397,30 @@ def _draw_us_extras(draw: ImageDraw.ImageDraw, plate_w: int, plate_h: int, backg
     return bottom
 
 
+#: Share of British plates drawn in the pre-1973 look (silver on black, no band), still on classic cars.
+OLD_BLACK_SHARE = 0.15
+
+
+def period_design(spec: RegionSpec, text: str, rng: np.random.Generator) -> RegionSpec:
+    """The older design of a type a plate is drawn in, when its marks ask for one (else ``spec`` itself).
+
+    ``fni``: French plates of the pre-2009 system (`123 AB 45`, known by the digit they start with) carry no
+    blue bands and are yellow at the rear; ``old-black``: British plates before 1973, silver on black, no band.
+    """
+    style = spec.style
+    marks = style.options.get("marks", ())
+    if "fni" in marks and text[:1].isdigit():
+        options = {k: v for k, v in style.options.items() if k not in ("separator", "marks")}
+        style = replace(style, band=None if rng.random() < 0.7 else style.band, options=options,
+                        background=YELLOW_PLATE if rng.random() < 0.5 else style.background)
+    elif "old-black" in marks and rng.random() < OLD_BLACK_SHARE:
+        options = dict(style.options, marks=tuple(m for m in marks if m not in ("rear-yellow", "old-black")))
+        style = replace(style, band=None, background=(22, 22, 24), foreground=(205, 205, 200), options=options)
+    else:
+        return spec
+    return replace(spec, style=style)
+
+
 def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: FontBook,
                  px_per_mm: float | None = None) -> RenderedPlate:
     """Draw the flat plate of ``spec`` showing canonical ``text``.
@@ -408,6 +432,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         fonts: font lookup.
         px_per_mm: drawing resolution (default: random 0.6-1.0).
     """
+    spec = period_design(spec, text, rng)
     style = spec.style
     ppm = px_per_mm or float(rng.uniform(0.6, 1.0))
     plate_w, plate_h = int(style.size_mm[0] * ppm), int(style.size_mm[1] * ppm)
@@ -466,7 +491,10 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     printed: list[str] = []
     if style.options.get("region_digits") and spec.count_lines == 1:
         digits = len(text) - len(text.rstrip(DIGITS))
-        digits = min(digits, 3)
+        # Where the number and the region's digits meet, when both are digits (RU taxi `MM 000 55`, trailer
+        # `MM 0000 55`): the type says how long its number is; otherwise the region is the trailing 2-3.
+        main_digits = style.options.get("main_digits")
+        digits = digits - int(main_digits) if main_digits is not None else min(digits, 3)
         main_text, region = text[:-digits], text[-digits:]
         box_w = int(plate_w * 0.22)
         right = plate_w - box_w
