@@ -24,7 +24,7 @@ fi
 
 if has finetune; then
   # Low-rate epochs more on the same set; the shipped model is the last epoch (the run's own "best" is picked
-  # by a score that the 38 eu-crops val crops swing by points). The shipped one was these three fine-tunes
+  # by a score that the 38 eu-crops val crops swing by points). The shipped one was these four fine-tunes
   # started from the previously shipped classifier (the train stage above on the set of 2026-11-27); the first
   # ran with us-crops weight 0.5 and br-crops daylight 0.5, the second and third with today's 0.3 and 0.7; the
   # first two on the set drawn before the Brazilian change below (synth seed 21 then drew the old look).
@@ -33,13 +33,18 @@ if has finetune; then
   numberplate train classifier --config configs/classifier.toml --init-from work/runs/classifier-plates-ft/last.pt \
     --epochs 10 --lr 0.0005 --out work/runs/classifier-plates-ft2
   # Third: the same once more after the generator drew grey Brazilian plates as they are (DIN lettering, the
-  # town line in big caps): the set above was regenerated with them (the shipped one).
+  # town line in big caps): the set above was regenerated with them.
   numberplate train classifier --config configs/classifier.toml --init-from work/runs/classifier-plates-ft2/last.pt \
     --epochs 10 --lr 0.0005 --out work/runs/classifier-plates-ft3
+  # Fourth (the shipped one, last epoch): the set redrawn once more after the generator's covers kept a rim of the
+  # plate's own paint, RU taxi/trailer region boxes were split by type, and French FNI / British silver-on-black
+  # plates were drawn as older designs of their types (2026-11-29).
+  numberplate train classifier --config configs/classifier.toml --init-from work/runs/classifier-plates-ft3/last.pt \
+    --epochs 12 --lr 0.001 --out work/runs/classifier-plates-ft4
 fi
 
 if has export; then
-  numberplate export work/runs/classifier-plates-ft3/last.pt --out numberplate/weights/classifier-plates.onnx \
+  numberplate export work/runs/classifier-plates-ft4/last.pt --out numberplate/weights/classifier-plates.onnx \
     --name classifier-plates
 fi
 

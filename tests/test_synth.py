@@ -238,3 +238,24 @@ def test_older_designs_are_drawn_as_variants_of_their_type(fonts):
     assert all("rear-yellow" not in d.style.options["marks"] for d in black)
     plate = render_plate(black[0], "BSL554", np.random.default_rng(1), fonts, px_per_mm=1.0)
     assert np.median(plate.image) < 80  # a dark plate
+
+
+def test_a_covered_older_design_is_covered_where_its_text_is(fonts):
+    # The plate remembers the design it was drawn in: a French FNI plate has no band, so its cover starts at
+    # the left edge, not where the band of today's plates ends.
+    from numberplate.synth.states import cover_text
+
+    spec = get_spec("fr")
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        plate = render_plate(spec, "9166SB13", rng, fonts, px_per_mm=1.0)
+        if plate.design.style.band is not None:
+            continue
+        covered, _ = cover_text(plate.image, plate.design, rng)
+        changed = np.abs(covered.astype(int) - plate.image.astype(int)).max(axis=2) > 30
+        h, w = changed.shape
+        # Where today's plate has its band (the left ~9%), this one has its first character.
+        assert changed[h // 3:2 * h // 3, int(w * 0.04):int(w * 0.08)].mean() > 0.4
+        break
+    else:
+        pytest.fail("no FNI plate without its band in 6 draws")

@@ -53,12 +53,14 @@ class RenderedPlate:
         mask: H x W uint8, 255 on the plate (rounded corners are 0).
         corners: 4 x 2 float32 plate corners in ``image``, clockwise from the top-left.
         lines: the text lines as printed (visual order, with separators).
+        design: the type as drawn, when an older design of it was picked (see :func:`period_design`).
     """
 
     image: np.ndarray
     mask: np.ndarray
     corners: np.ndarray
     lines: list[str]
+    design: RegionSpec | None = None
 
 
 def _pick(choices, rng: np.random.Generator):
@@ -494,8 +496,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         # Where the number and the region's digits meet, when both are digits (RU taxi `MM 000 55`, trailer
         # `MM 0000 55`): the type says how long its number is; otherwise the region is the trailing 2-3.
         main_digits = style.options.get("main_digits")
-        digits = digits - int(main_digits) if main_digits is not None else min(digits, 3)
-        main_text, region = text[:-digits], text[-digits:]
+        digits = max(0, digits - int(main_digits)) if main_digits is not None else min(digits, 3)
+        main_text, region = text[:len(text) - digits], text[len(text) - digits:]
         box_w = int(plate_w * 0.22)
         right = plate_w - box_w
         draw = ImageDraw.Draw(image := Image.fromarray(plate))
@@ -557,7 +559,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
             cv2.circle(mask, (min(max(cx, radius), plate_w - 1 - radius), min(max(cy, radius), plate_h - 1 - radius)),
                        radius, 255, -1)
     corners = np.array([[0, 0], [plate_w - 1, 0], [plate_w - 1, plate_h - 1], [0, plate_h - 1]], np.float32)
-    return RenderedPlate(plate, mask, corners, printed)
+    return RenderedPlate(plate, mask, corners, printed, spec)
 
 
 def _wear(plate: np.ndarray, rng: np.random.Generator, ppm: float) -> None:

@@ -343,8 +343,8 @@ def _generate_range(job: _Job) -> int:
                 text = plate_text
                 extra["visual_lines"] = plate.lines
             elif state == "filled":
-                image, kind = cover_text(plate.image, spec, rng)
-                plate = RenderedPlate(image, plate.mask, plate.corners, plate.lines)
+                image, kind = cover_text(plate.image, plate.design or spec, rng)  # the band it was drawn with
+                plate = RenderedPlate(image, plate.mask, plate.corners, plate.lines, plate.design)
                 extra["cover"] = kind
             crop = capture(plate, rng)
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
