@@ -151,9 +151,6 @@ def test_garbage_photo_patches_are_never_plain_surfaces(tmp_path):
     kept = [p for p in patches if p is not None]
     assert kept and not any(is_featureless(p) for p in kept)
     assert is_featureless(photo[:, :400]) and not is_featureless(photo[:, 400:])
-    # A wall or sky with a camera's grain is still a blank surface.
-    wall = np.clip(120 + rng.normal(0, 1.3, (32, 96, 3)), 0, 255).astype(np.uint8)
-    assert is_featureless(wall)
 
 
 def test_classifier_data_leaves_out_the_generic_eu_stand_in(tmp_path):

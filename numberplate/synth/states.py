@@ -33,10 +33,8 @@ UNKNOWN = "unknown"
 #: Share of garbage taken from background photos when some are given (the rest is procedural).
 PHOTO_GARBAGE = 0.65
 #: A photo patch with less detail than this is a blank surface, not garbage (see ``is_featureless``); a few
-#: tries find a patch with something in it, else the crop is drawn instead. At 2.5, sky, water and walls with
-#: a little sensor noise (2.5-4) still passed, and were half of the garbage crops the classifier called blank or
-#: covered plates; above 4 most patches hold an object or an edge.
-FEATURELESS = 4.0
+#: tries find a patch with something in it, else the crop is drawn instead.
+FEATURELESS = 2.5
 PATCH_TRIES = 5
 #: Types that stand for a family rather than a design no real plate has (the generic "EU" band): ``all`` leaves
 #: them out of classifier data, where they would be a class no crop can be told apart from its neighbours.
