@@ -19,6 +19,9 @@ if has synth; then
   # Two- and three-line plates (UA square and moto, RU moto, European squares): read line after line.
   numberplate synth ocr --region ua-2015-2 --region ua-2015-3 --region ru-moto $(printf -- "--region %s-2 " ${EUROPE% ch}) \
     --count 30000 --max-lines 3 --seed 6 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/multi
+  # More Ukrainian square and moto plates (and RU moto) for ocr-ua-multi.
+  numberplate synth ocr --region ua-2015-2 --region ua-2015-3 --region ru-moto --count 12000 --max-lines 3 --seed 7 \
+    --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ua-multi
   numberplate synth ocr --region us --region br --region ar --count 24000 --max-lines 1 --seed 5 --fonts "$FONTS" \
     --jobs "$JOBS" --out work/synth/other
 fi
@@ -33,6 +36,8 @@ if has universal; then
     --init-from work/runs/ocr-universal-multi/best.pt --epochs 4 --lr 0.0004
   # Then the multi-line strips as they are cut now (each text line found in the image): the shipped model.
   numberplate train ocr --config configs/ocr-universal-lines.toml --out work/runs/ocr-universal-lines
+  # Its copy for Ukrainian two- and three-line plates (routed there by numberplate/stages/routing.py).
+  numberplate train ocr --config configs/ocr-ua-multi.toml --out work/runs/ocr-ua-multi
 fi
 
 if has finetune; then
@@ -59,4 +64,5 @@ if has export; then
   numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
     --name ocr-universal
+  numberplate export work/runs/ocr-ua-multi/best.pt --out numberplate/weights/ocr-ua-multi.onnx --name ocr-ua-multi
 fi

@@ -2,7 +2,8 @@
 
 A row matches on the plate's country (``"*"`` = any known country, ``"unknown"`` = the classifier
 could not tell) and its number of text lines (None = any). Family models are fine-tuned on one-line
-plates of their alphabet; the universal model also reads two- and three-line plates.
+plates of their alphabet; the universal model also reads two- and three-line plates, and a copy of it
+fine-tuned on Ukrainian square and moto plates reads those.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ DEFAULT_NEXT_COUNTRIES = 2
 
 DEFAULT_ROUTES: tuple[Route, ...] = (
     Route("ua", 1, "ocr-ua"),
+    Route("ua", None, "ocr-ua-multi"),
     Route("ru", 1, "ocr-ru"),
     Route("by", 1, "ocr-ru"),
     Route("kz", 1, "ocr-kz"),
