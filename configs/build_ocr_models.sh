@@ -37,7 +37,10 @@ if has universal; then
   # Then the multi-line strips as they are cut now (each text line found in the image): the shipped model.
   numberplate train ocr --config configs/ocr-universal-lines.toml --out work/runs/ocr-universal-lines
   # Its copy for Ukrainian two- and three-line plates (routed there by numberplate/stages/routing.py).
-  numberplate train ocr --config configs/ocr-ua-multi.toml --out work/runs/ocr-ua-multi
+  numberplate train ocr --config configs/ocr-ua-multi.toml --out work/runs/ocr-ua-multi-1
+  # and 4 more epochs at lr 2e-4 (the shipped one).
+  numberplate train ocr --config configs/ocr-ua-multi.toml --init-from work/runs/ocr-ua-multi-1/best.pt --epochs 4 \
+    --lr 0.0002 --out work/runs/ocr-ua-multi
 fi
 
 if has finetune; then
