@@ -53,7 +53,8 @@ class RenderedPlate:
         mask: H x W uint8, 255 on the plate (rounded corners are 0).
         corners: 4 x 2 float32 plate corners in ``image``, clockwise from the top-left.
         lines: the text lines as printed (visual order, with separators).
-        design: the type as drawn, when an older design of it was picked (see :func:`period_design`).
+        design: the type as drawn, an older design of it when one was picked (see :func:`period_design`); None
+            for pictures that are not rendered plates.
     """
 
     image: np.ndarray

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -305,7 +305,7 @@ def _generate_range(job: _Job) -> int:
     from numberplate.regions import get_spec
     from numberplate.synth.augment import capture
     from numberplate.synth.fonts import FontBook
-    from numberplate.synth.render import RenderedPlate, render_plate
+    from numberplate.synth.render import render_plate
 
     fonts = FontBook(job.font_dirs)
     specs = [get_spec(c) for c in job.spec_codes]
@@ -343,8 +343,8 @@ def _generate_range(job: _Job) -> int:
                 text = plate_text
                 extra["visual_lines"] = plate.lines
             elif state == "filled":
-                image, kind = cover_text(plate.image, plate.design or spec, rng)  # the band it was drawn with
-                plate = RenderedPlate(image, plate.mask, plate.corners, plate.lines, plate.design)
+                image, kind = cover_text(plate.image, plate.design, rng)  # the design drawn: where its band is
+                plate = replace(plate, image=image)
                 extra["cover"] = kind
             crop = capture(plate, rng)
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
