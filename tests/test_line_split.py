@@ -113,6 +113,18 @@ def test_side_by_side_strips_hold_one_line_each_top_line_first():
         assert (dominant[coloured] == index).sum() > 20
 
 
+def test_strips_keep_the_text_columns_not_a_plate_edge_far_from_them():
+    image, masks = _plate(["AB", "1234", "CD"], [0.8, 0.8, 0.8], width=260)
+    ink_top, _ = _ink_rows(masks[0])
+    _, ink_bottom = _ink_rows(masks[-1])
+    edged = image.copy()
+    edged[ink_top - 4:ink_bottom + 4, 236:240] = 10  # a plate edge (or a post) beside the text, as tall as it
+    plain, with_edge = lines_side_by_side(image, 3), lines_side_by_side(edged, 3)
+    assert with_edge.shape == plain.shape  # the edge did not widen the strips
+    assert plain.shape[1] < 3 * 150  # each strip is the text's columns, not the 260-pixel-wide crop
+    assert with_edge.min(axis=2).min() > 10  # and none of the edge's pixels are in them
+
+
 def test_blank_crop_falls_back_to_equal_strips():
     blank = np.full((60, 90, 3), 128, np.uint8)
     assert find_line_bands(blank, 2) == [(0, 30), (30, 60)]

@@ -194,6 +194,10 @@ def _text_columns(grey: np.ndarray, bands: list[tuple[int, int]]) -> tuple[int, 
     if score.max() <= 0:
         return 0, width
     text = np.flatnonzero(score >= COLUMN_SHARE * score.max())
+    # The text is one cluster of columns: a plate edge or a flag more than a line's height away from it
+    # is another, and would leave the characters small in a strip mostly empty.
+    clusters = np.split(text, np.flatnonzero(np.diff(text) > line_rows) + 1)
+    text = max(clusters, key=lambda columns: float(score[columns].sum()))
     margin = round(COLUMN_MARGIN * line_rows)
     first, last = max(0, int(text[0]) - margin), min(width, int(text[-1]) + 2 + margin)
     return (first, last) if last - first >= line_rows else (0, width)
