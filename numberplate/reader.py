@@ -29,6 +29,10 @@ UNREADABLE_STATES = ("garbage", "empty")
 #: Detections scoring between this and the threshold must be confirmed by the classifier and the plate format
 #: (chosen on endtoend/us: US recall 95.0% -> 98.2% at 0.25; see README "Measured results").
 DEFAULT_CONFIRM_THRESHOLD = 0.25
+#: ... or by a reading this confident, format or not (vanity plates fit none): on endtoend/us, br and the 940
+#: plate-free photos of ../shared/data/negatives, the weak detections read this confidently were 4 plates and no
+#: sign (the most confident sign text: 0.88).
+CONFIDENT_READING = 0.9
 
 
 @cache
@@ -153,11 +157,15 @@ class Reader:
 
     def _confirmed(self, detection, reading: TextReading | None, plate_class: PlateClass | None) -> bool:
         """A strong detection always; a weak one only as a readable plate whose text fits a format of the
-        classified country (not of a next country: American formats fit most short strings of sign text)."""
+        classified country (not of a next country: American formats fit most short strings of sign text),
+        or whose text is read with CONFIDENT_READING or more."""
         if self.confirm_threshold is None or detection.score >= self.threshold:
             return True
-        return (plate_class is not None and plate_class.state == "readable" and reading is not None
-                and bool(reading.format_valid) and (self.region is not None or reading.region == plate_class.country))
+        if plate_class is None or plate_class.state != "readable" or reading is None or not reading.text:
+            return False
+        if reading.confidence >= CONFIDENT_READING:
+            return True
+        return bool(reading.format_valid) and (self.region is not None or reading.region == plate_class.country)
 
     def plan(self, plate_class: PlateClass | None) -> tuple[str | None, int] | None:
         """``(region to read it as, lines)`` for one crop; None = do not read it."""

@@ -93,7 +93,8 @@ class FixedDetector:
     (0.3, PlateClass("unknown", 0.9, 1, 0.9, "garbage", 0.9), False),  # weak and not a plate
     (0.3, PlateClass("ua-2015", 0.3, 1, 0.99, "readable", 0.99), False),  # weak, no region sure: no format check
 ])
-def test_weak_detections_need_the_classifier_and_the_format_to_agree(score, verdict, kept):
+def test_weak_detections_need_the_classifier_and_the_format_to_agree(score, verdict, kept, monkeypatch):
+    monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", 1.01)  # the example reads at 1.000: rule off
     reader = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False)
     assert reader.threshold == 0.35 and reader.confirm_threshold == 0.25
     plates = reader("examples/car-ua.jpg").plates
@@ -134,7 +135,18 @@ def test_recognizers_of_countries_with_one_model_share_its_session():
     assert Recognizer("ua", loaded_models=shared).model.name == "ocr-ua" and sorted(shared) == ["ocr-latin", "ocr-ua"]
 
 
-def test_a_weak_detection_is_not_confirmed_by_a_next_country():
+@pytest.mark.parametrize(("confident_reading", "kept"), [(0.9, True), (1.01, False)])
+def test_a_weak_detection_read_confidently_needs_no_format(confident_reading, kept, monkeypatch):
+    # No region sure enough to fit a format (a vanity plate fits none): the reading's own confidence decides.
+    monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", confident_reading)
+    verdict = PlateClass("ua-2015", 0.3, 1, 0.99, "readable", 0.99)
+    plates = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False)(
+        "examples/car-ua.jpg").plates
+    assert [(p.text, p.reading.format_valid) for p in plates] == ([("AA1234BC", None)] if kept else [])
+
+
+def test_a_weak_detection_is_not_confirmed_by_a_next_country(monkeypatch):
+    monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", 1.01)  # the example reads at 1.000: rule off
     verdict = PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, (("bg", 0.05),))
     weak = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False)
     assert weak("examples/car-ua.jpg").plates == ()
