@@ -22,7 +22,7 @@ from numberplate.stages.detect import DEFAULT_DETECTOR, Detector
 from numberplate.stages.recognize import Recognizer, default_ocr_model
 from numberplate.stages.rectify import plate_aspect, rectify
 from numberplate.stages.routing import DEFAULT_NEXT_COUNTRIES, DEFAULT_ROUTES, Route
-from numberplate.types import ImageResult, Plate, PlateClass, TextReading
+from numberplate.types import Detection, ImageResult, Plate, PlateClass, TextReading
 
 # Crops in these states are reported, not read: there is no text to read.
 UNREADABLE_STATES = ("garbage", "empty")
@@ -130,15 +130,22 @@ class Reader:
             source, image = str(image), read_image(image)
         return self.read_array(image, source)
 
-    def read_array(self, image: np.ndarray, source: str | None = None) -> ImageResult:
-        timings = {}
+    def locate(self, image: np.ndarray, timings: dict[str, float] | None = None) -> list[Detection]:
+        """The plates of one photo as the reader cuts them: detected, corners refined (when a refiner is on)."""
         started = time.perf_counter()
         detections = self.detector(image)
-        timings["detect"] = time.perf_counter() - started
+        if timings is not None:
+            timings["detect"] = time.perf_counter() - started
         if self.refiner is not None:
             started = time.perf_counter()
             detections = self.refiner(image, detections)
-            timings["refine"] = time.perf_counter() - started
+            if timings is not None:
+                timings["refine"] = time.perf_counter() - started
+        return detections
+
+    def read_array(self, image: np.ndarray, source: str | None = None) -> ImageResult:
+        timings: dict[str, float] = {}
+        detections = self.locate(image, timings)
         started = time.perf_counter()
         crops = [rectify(image, d) for d in detections]
         timings["rectify"] = time.perf_counter() - started

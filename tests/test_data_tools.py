@@ -141,6 +141,37 @@ def test_crop_cuts_each_plate_upright_with_its_labels(tmp_path):
         crop_dataset(tmp_path / "crops", tmp_path / "x")
 
 
+def test_crop_as_read_cuts_by_the_detected_corners_and_counts_missed_plates(tmp_path):
+    from numberplate.types import Detection
+
+    photos = make_demo_via(tmp_path / "via", photos=2, labelled=2)
+    detected = {}  # photo size -> call count: the first photo's plate is found, shifted; the second's is missed
+
+    def locate(image):
+        detected[len(detected)] = image.shape
+        if len(detected) > 1:
+            return [Detection((0.0, 0.0, 20.0, 10.0), ((0, 0), (20, 0), (20, 10), (0, 10)), 0.9, "plate")]
+        corners = [(x + 3.0, y + 1.0) for x, y in photos[0][2]]
+        xs, ys = [x for x, _ in corners], [y for _, y in corners]
+        return [Detection((min(xs), min(ys), max(xs), max(ys)), tuple(corners), 0.8, "plate")]
+
+    counts = crop_dataset(tmp_path / "via", tmp_path / "crops", locate=locate)
+    assert counts == {"train": 1, "missed": 1}
+    [(_, record)] = load_ocr(tmp_path / "crops")
+    assert record.text == photos[0][1] and record.extra["cut_by"]["score"] == 0.8
+    assert record.extra["cut_by"]["corners"][0] == pytest.approx([photos[0][2][0][0] + 3, photos[0][2][0][1] + 1], abs=0.1)
+    assert record.extra["corners"][0] == pytest.approx(list(photos[0][2][0]), abs=0.2)  # the label is kept as it was
+
+
+def test_crop_as_read_with_the_shipped_detector(tmp_path, capsys):
+    photos = make_demo_via(tmp_path / "via", photos=3, labelled=3)
+    assert main(["data", "crop", str(tmp_path / "via"), "--out", str(tmp_path / "crops"), "--as-read"]) == 0
+    items = load_ocr(tmp_path / "crops")
+    assert sorted(r.text for _, r in items) == sorted(text for _, text, _ in photos)
+    assert all(0.25 <= r.extra["cut_by"]["score"] <= 1 for _, r in items)
+    assert "train 3 crops" in capsys.readouterr().err
+
+
 def test_stats_count_what_is_there(tmp_path):
     root = make_ocr_dataset(tmp_path / "ds", counts=(3, 2, 1))
     stats = dataset_stats(root, hashes=True)
@@ -229,5 +260,7 @@ def test_data_commands_help_and_errors(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
     assert main(["data", "crop", str(root), "--out", str(tmp_path / "c")]) == 2
     assert "already an OCR crop set" in capsys.readouterr().err
+    assert main(["data", "crop", str(root), "--out", str(tmp_path / "c"), "--detector", "x.onnx"]) == 2
+    assert "--detector goes with --as-read" in capsys.readouterr().err
     assert main(["data", "stats", str(root), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total"]["items"] == 2

@@ -130,6 +130,10 @@ def _register_tools(tools) -> None:
     crop.add_argument("--label", action="append", default=[], help="only objects of this class (repeatable)")
     crop.add_argument("--format", choices=("png", "jpg"), default="png", help="crop image format (default png)")
     crop.add_argument("--force", action="store_true", help="write into DST even if it is not empty")
+    crop.add_argument("--as-read", action="store_true",
+                      help="cut each plate by the corners the detector (and corner refiner) find for it, as the reader "
+                           "cuts it; plates it misses are left out and counted")
+    crop.add_argument("--detector", help="with --as-read: detector, shipped name or .onnx path (default: shipped)")
     crop.set_defaults(func=run_crop)
 
     stats = tools.add_parser(
@@ -287,9 +291,18 @@ def run_crop(args) -> int:
 
     if args.height is not None and not 8 <= args.height <= 1024:
         raise InputError(None, f"--height must be 8..1024, got {args.height}")
-    counts = crop_dataset(args.dir, args.out, args.height, args.label, args.force, f".{args.format}")
-    print(f"{args.dir} -> {args.out}: " + ", ".join(f"{s} {n} crops" for s, n in sorted(counts.items())),
-          file=sys.stderr)
+    if args.detector and not args.as_read:
+        raise InputError(None, "--detector goes with --as-read")
+    locate = None
+    if args.as_read:
+        from numberplate.reader import Reader
+        from numberplate.stages.detect import DEFAULT_DETECTOR
+
+        locate = Reader(detector_model=args.detector or DEFAULT_DETECTOR, use_classifier=False).locate
+    counts = crop_dataset(args.dir, args.out, args.height, args.label, args.force, f".{args.format}", locate)
+    missed = counts.pop("missed", 0)
+    print(f"{args.dir} -> {args.out}: " + ", ".join(f"{s} {n} crops" for s, n in sorted(counts.items()))
+          + (f"; {missed} labelled plates not detected, left out" if missed else ""), file=sys.stderr)
     return 0
 
 

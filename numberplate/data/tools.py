@@ -398,7 +398,7 @@ def dedupe_dataset(src: str | Path, out: str | Path | None = None, delete: bool 
 
 
 def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None, labels: Iterable[str] = (),
-                 force: bool = False, image_suffix: str = ".png") -> dict[str, int]:
+                 force: bool = False, image_suffix: str = ".png", locate=None) -> dict[str, int]:
     """Cut every labelled plate out of a detection set into a Nomeroff OCR set, rectified by its corners.
 
     One crop per plate, named ``<photo stem>_<plate number>`` (from 0), in the photo's split (``train``
@@ -406,13 +406,20 @@ def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None
     (``source``, which ``split`` groups by) and the corners. Plates with a text count as moderated (a
     person typed it); plates without one are left for moderation.
 
+    Args:
+        locate: ``image -> detections`` (such as :meth:`numberplate.reader.Reader.locate`): each plate is then
+            cut by the corners of the detection that matches its label (IoU >= 0.5), as the reader would
+            cut it (the detector's margins and corner errors included: training crops for the OCR of a
+            pipeline). Labelled plates it misses are left out and counted under ``"missed"``.
+
     Returns:
-        Crops written per split.
+        Crops written per split (and ``"missed"`` plates, with ``locate``).
     """
     from numberplate.data.detection import read_detection
     from numberplate.data.images import read_image
     from numberplate.data.nomeroff import write_record
     from numberplate.stages.rectify import rectify
+    from numberplate.train.detect import match_detections
     from numberplate.types import Detection
 
     kind = dataset_kind(src)
@@ -438,8 +445,16 @@ def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None
             source = record.image_path.resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
             source = record.image_path.name
+        found = {}
+        if locate is not None:
+            detections = locate(image)
+            pairs = match_detections([d.box for d in detections], [p.box for p in plates])
+            found = {label: detections[index] for index, label in pairs}
         for number, plate in enumerate(plates):
-            detection = Detection(plate.box, plate.corners, 1.0, plate.label)
+            if locate is not None and number not in found:
+                counts["missed"] += 1
+                continue
+            detection = found.get(number) or Detection(plate.box, plate.corners, 1.0, plate.label)
             crop = rectify(image, detection, out_height)
             lines = plate.attributes.get("count_lines", plate.attributes.get("lines", 1))
             try:
@@ -450,12 +465,15 @@ def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None
                      "size": {"width": int(crop.shape[1]), "height": int(crop.shape[0])}}
             if not plate.has_corners:
                 extra["box_only"] = True
+            if locate is not None:  # cut where the detector put the plate, not by the labelled corners
+                extra["cut_by"] = {"corners": [[round(float(x), 1), round(float(y), 1)] for x, y in detection.corners],
+                                   "score": round(float(detection.score), 3)}
             record_out = OcrRecord(name=f"{stem}_{number}", image_path=Path(), text=plate.text.upper(),
                                    region=plate.region, count_lines=lines if lines in (1, 2, 3) else 1,
                                    state="readable", moderated=bool(plate.text), extra=extra)
             write_record(out / split, record_out, image=crop, image_suffix=image_suffix)
             counts[split] += 1
-    if not counts:
+    if not counts or set(counts) == {"missed"}:
         raise InputError(src, "no plates to crop" + (f" with label {', '.join(sorted(wanted))}" if wanted else ""))
     return dict(counts)
 
