@@ -139,6 +139,11 @@ def test_crop_cuts_each_plate_upright_with_its_labels(tmp_path):
         assert 3.0 < size["width"] / size["height"] < 6.0  # an upright plate, not the whole photo
     with pytest.raises(InputError, match="already an OCR crop set"):
         crop_dataset(tmp_path / "crops", tmp_path / "x")
+    heights = sorted(r.extra["size"]["height"] for _, r in items)
+    assert crop_dataset(tmp_path / "via", tmp_path / "tall", min_height=heights[1]) == {"train": 1, "small": 1}
+    assert [r.extra["size"]["height"] for _, r in load_ocr(tmp_path / "tall")] == [heights[1]]
+    with pytest.raises(InputError, match="no plates to crop"):
+        crop_dataset(tmp_path / "via", tmp_path / "none", min_height=heights[1] + 1)
 
 
 def test_crop_as_read_cuts_by_the_detected_corners_and_counts_missed_plates(tmp_path):

@@ -133,6 +133,8 @@ def _register_tools(tools) -> None:
     crop.add_argument("--as-read", action="store_true",
                       help="cut each plate by the corners the detector (and corner refiner) find for it, as the reader "
                            "cuts it; plates it misses are left out and counted")
+    crop.add_argument("--min-height", type=int, default=0, metavar="PX",
+                      help="leave out plates whose crop would be lower than this (in the photo's pixels): too small to read")
     crop.add_argument("--detector", help="with --as-read: detector, shipped name or .onnx path (default: shipped)")
     crop.set_defaults(func=run_crop)
 
@@ -299,10 +301,14 @@ def run_crop(args) -> int:
         from numberplate.stages.detect import DEFAULT_DETECTOR
 
         locate = Reader(detector_model=args.detector or DEFAULT_DETECTOR, use_classifier=False).locate
-    counts = crop_dataset(args.dir, args.out, args.height, args.label, args.force, f".{args.format}", locate)
-    missed = counts.pop("missed", 0)
+    if args.min_height < 0:
+        raise InputError(None, f"--min-height must be 0 or more, got {args.min_height}")
+    counts = crop_dataset(args.dir, args.out, args.height, args.label, args.force, f".{args.format}", locate,
+                          args.min_height)
+    missed, small = counts.pop("missed", 0), counts.pop("small", 0)
     print(f"{args.dir} -> {args.out}: " + ", ".join(f"{s} {n} crops" for s, n in sorted(counts.items()))
-          + (f"; {missed} labelled plates not detected, left out" if missed else ""), file=sys.stderr)
+          + (f"; {missed} labelled plates not detected, left out" if missed else "")
+          + (f"; {small} lower than {args.min_height} px, left out" if small else ""), file=sys.stderr)
     return 0
 
 

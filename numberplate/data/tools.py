@@ -398,7 +398,7 @@ def dedupe_dataset(src: str | Path, out: str | Path | None = None, delete: bool 
 
 
 def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None, labels: Iterable[str] = (),
-                 force: bool = False, image_suffix: str = ".png", locate=None) -> dict[str, int]:
+                 force: bool = False, image_suffix: str = ".png", locate=None, min_height: int = 0) -> dict[str, int]:
     """Cut every labelled plate out of a detection set into a Nomeroff OCR set, rectified by its corners.
 
     One crop per plate, named ``<photo stem>_<plate number>`` (from 0), in the photo's split (``train``
@@ -412,8 +412,11 @@ def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None
             cut it (the detector's margins and corner errors included: training crops for the OCR of a
             pipeline). Labelled plates it misses are left out and counted under ``"missed"``.
 
+        min_height: plates whose crop would be lower than this many pixels (the plate's own height in the
+            photo, margins included) are left out and counted under ``"small"``: too small to read.
+
     Returns:
-        Crops written per split (and ``"missed"`` plates, with ``locate``).
+        Crops written per split (and ``"missed"`` plates, with ``locate``; ``"small"`` ones, with ``min_height``).
     """
     from numberplate.data.detection import read_detection
     from numberplate.data.images import read_image
@@ -455,6 +458,9 @@ def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None
                 counts["missed"] += 1
                 continue
             detection = found.get(number) or Detection(plate.box, plate.corners, 1.0, plate.label)
+            if min_height and rectify(image, detection).shape[0] < min_height:
+                counts["small"] += 1
+                continue
             crop = rectify(image, detection, out_height)
             lines = plate.attributes.get("count_lines", plate.attributes.get("lines", 1))
             try:
@@ -473,7 +479,7 @@ def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None
                                    state="readable", moderated=bool(plate.text), extra=extra)
             write_record(out / split, record_out, image=crop, image_suffix=image_suffix)
             counts[split] += 1
-    if not counts or set(counts) == {"missed"}:
+    if not set(counts) - {"missed", "small"}:
         raise InputError(src, "no plates to crop" + (f" with label {', '.join(sorted(wanted))}" if wanted else ""))
     return dict(counts)
 
