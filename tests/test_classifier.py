@@ -18,7 +18,7 @@ from numberplate.errors import InputError, WeightsError  # noqa: E402
 from numberplate.models.classifier import ClassifierConfig, PlateClassifier  # noqa: E402
 from numberplate.regions import get_spec  # noqa: E402
 from numberplate.runtime import list_shipped_models  # noqa: E402
-from numberplate.stages.classify import Classifier, RegionLabels, preprocess_crop, score  # noqa: E402
+from numberplate.stages.classify import GARBAGE_BIAS, Classifier, RegionLabels, preprocess_crop, score  # noqa: E402
 from numberplate.synth.states import find_photos, generate_states  # noqa: E402
 from numberplate.train.classify import (  # noqa: E402
     ClassifySource,
@@ -376,3 +376,26 @@ def test_the_plates_shape_in_the_photo_weighs_types_by_their_size(monkeypatch):
     assert [c.region for c in classifier.classify_batch(crops, [3.2, 2.1, None])] == ["us"] * 3
     with pytest.raises(ValueError, match="3 crops but 1 aspects"):
         Classifier(threads=1).classify_batch(crops, [2.0])
+
+
+def test_a_crop_in_doubt_between_a_blank_plate_and_garbage_is_called_garbage(monkeypatch):
+    classifier = Classifier(threads=1)
+    assert classifier.garbage_bias == GARBAGE_BIAS > 0
+    empty, garbage = classifier.states.index("empty"), classifier.states.index("garbage")
+
+    def torn(crops):  # 0.75 a blank plate, 0.2 not a plate; then clearly blank
+        state = np.zeros((len(crops), len(classifier.states)), np.float32)
+        state[0, empty], state[0, garbage] = 0.75, 0.2
+        state[1, empty], state[1, garbage] = 0.97, 0.01
+        state[:, classifier.states.index("readable")] = 1.0 - state.sum(axis=1)
+        return {"region": np.tile(np.eye(len(classifier.regions))[0], (len(crops), 1)),
+                "lines": np.tile([[1.0, 0.0, 0.0]], (len(crops), 1)), "state": state}
+
+    monkeypatch.setattr(classifier, "classify_probs", torn)
+    crops = [np.zeros((40, 120, 3), np.uint8)] * 2
+    doubtful, blank = classifier.classify_batch(crops)
+    assert doubtful.state == "garbage" and blank.state == "empty"
+    weighed = 0.2 * np.exp(GARBAGE_BIAS)
+    assert doubtful.state_confidence == pytest.approx(weighed / (weighed + 0.75 + 0.05), rel=1e-5)
+    classifier.garbage_bias = 0.0  # the model's own argmax
+    assert [c.state for c in classifier.classify_batch(crops)] == ["empty", "empty"]
