@@ -383,9 +383,9 @@ def test_a_crop_in_doubt_between_a_blank_plate_and_garbage_is_called_garbage(mon
     assert classifier.garbage_bias == GARBAGE_BIAS > 0
     empty, garbage = classifier.states.index("empty"), classifier.states.index("garbage")
 
-    def torn(crops):  # 0.75 a blank plate, 0.2 not a plate; then clearly blank
+    def torn(crops):  # 0.6 a blank plate, 0.35 not a plate; then clearly blank
         state = np.zeros((len(crops), len(classifier.states)), np.float32)
-        state[0, empty], state[0, garbage] = 0.75, 0.2
+        state[0, empty], state[0, garbage] = 0.6, 0.35
         state[1, empty], state[1, garbage] = 0.97, 0.01
         state[:, classifier.states.index("readable")] = 1.0 - state.sum(axis=1)
         return {"region": np.tile(np.eye(len(classifier.regions))[0], (len(crops), 1)),
@@ -395,7 +395,7 @@ def test_a_crop_in_doubt_between_a_blank_plate_and_garbage_is_called_garbage(mon
     crops = [np.zeros((40, 120, 3), np.uint8)] * 2
     doubtful, blank = classifier.classify_batch(crops)
     assert doubtful.state == "garbage" and blank.state == "empty"
-    weighed = 0.2 * np.exp(GARBAGE_BIAS)
-    assert doubtful.state_confidence == pytest.approx(weighed / (weighed + 0.75 + 0.05), rel=1e-5)
+    weighed = 0.35 * np.exp(GARBAGE_BIAS)
+    assert doubtful.state_confidence == pytest.approx(weighed / (weighed + 0.6 + 0.05), rel=1e-5)
     classifier.garbage_bias = 0.0  # the model's own argmax
     assert [c.state for c in classifier.classify_batch(crops)] == ["empty", "empty"]
