@@ -81,3 +81,4 @@ def test_exporting_the_last_epoch_records_that_epochs_validation(tiny_model, tmp
     row = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
     assert card["metrics"]["epoch"] == row["epoch"] == card["epoch"]
     assert card["metrics"]["val"]["acc"] == row["val_acc"] and "loss" not in card["metrics"]["val"]
+

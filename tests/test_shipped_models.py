@@ -112,3 +112,22 @@ def test_sessions_do_not_spin_between_runs():
     # Several models run one after another on 2 cores: spinning idle threads made the detector 2-3x slower.
     session = load_model("ocr-universal", task="ocr", threads=2).session
     assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_eval_reads_each_crop_as_its_labelled_country(tmp_path, capsys):
+    from conftest import draw_text_crop
+
+    from numberplate.cli.main import main
+    from numberplate.data.nomeroff import write_record
+    from numberplate.data.records import OcrRecord
+
+    crops = {"ua": "AA1234BC", "br": "ABC1234", "je": "J12345"}  # Jersey: no spec, read unrestricted
+    for index, (region, text) in enumerate(crops.items()):
+        record = OcrRecord(name=f"{region}{index}", image_path=Path(), text=text, region=region, moderated=True)
+        write_record(tmp_path / "set" / "test", record, image=draw_text_crop(text, seed=index))
+    assert main(["eval", "ocr", "--data", str(tmp_path / "set"), "--region", "labelled", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["plates"] == 3 and result["model"] == "ocr-latin+ocr-ua+ocr-universal"
+    assert result["region"] == "labelled"
+    assert main(["eval", "ocr", "--data", str(tmp_path / "set"), "--region", "ua", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "ocr-ua"  # one region given: one model for all

@@ -25,7 +25,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                             epilog="Example: numberplate eval ocr --data ../shared/data/ocr/br-crops --region br")
     ocr.add_argument("--data", nargs="+", required=True, metavar="DIR", help="dataset folders")
     ocr.add_argument("--split", default="test", help="split to evaluate (train, val, test; default test)")
-    ocr.add_argument("--region", help="region code (default: the universal model, unrestricted)")
+    ocr.add_argument("--region", help="region code (default: the universal model, unrestricted); 'labelled' reads "
+                                      "each crop as the country in its own annotation (sets of several countries)")
     ocr.add_argument("--model", help="shipped model name or .onnx path")
     ocr.add_argument("--threads", type=int)
     ocr.add_argument("--max-lines", type=int, default=3, help="only plates with at most this many lines")
@@ -63,13 +64,18 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def evaluate_ocr(recognizer, records) -> dict:
-    """Read every record's crop; return accuracy metrics, timing and the misreads."""
+    """Read every record's crop; return accuracy metrics, timing and the misreads.
+
+    ``recognizer``: one :class:`Recognizer` for every crop, or a function giving the one for a record.
+    """
     from numberplate.data.images import read_image
     from numberplate.errors import InputError
     from numberplate.regions import to_internal
+    from numberplate.stages.recognize import Recognizer
     from numberplate.train.metrics import char_error_rate, exact_accuracy, merge_o0
 
-    images, lines, truths, names, unreadable = [], [], [], [], []
+    recognizer_of = (lambda record: recognizer) if isinstance(recognizer, Recognizer) else recognizer
+    images, lines, truths, names, readers, unreadable = [], [], [], [], [], []
     for record in records:
         try:
             images.append(read_image(record.image_path))
@@ -79,11 +85,20 @@ def evaluate_ocr(recognizer, records) -> dict:
         lines.append(record.count_lines)  # the labelled line count: this measures reading, not classifying
         truths.append(to_internal(record.text))
         names.append(str(record.image_path))
-    recognizer.read_batch(images[:8], lines[:8])  # warm-up: first run allocates
-    started = time.perf_counter()
-    readings = recognizer.read_batch(images, lines)
-    seconds = time.perf_counter() - started
-    preds = [r.text for r in readings]
+        readers.append(recognizer_of(record))
+    groups: dict[int, list[int]] = {}
+    for index, reader in enumerate(readers):
+        groups.setdefault(id(reader), []).append(index)
+    preds = [""] * len(images)
+    seconds = 0.0
+    for members in groups.values():
+        reader = readers[members[0]]
+        reader.read_batch([images[i] for i in members[:8]], [lines[i] for i in members[:8]])  # warm-up: allocates
+        started = time.perf_counter()
+        readings = reader.read_batch([images[i] for i in members], [lines[i] for i in members])
+        seconds += time.perf_counter() - started
+        for index, reading in zip(members, readings):
+            preds[index] = reading.text
     return {
         "plates": len(truths),
         "exact_accuracy": exact_accuracy(preds, truths),
@@ -122,9 +137,24 @@ def _datasets(roots, split: str, keep, what: str):
 
 
 def run_ocr(args) -> int:
+    from numberplate.reader import known_countries
+    from numberplate.regions import country_of
     from numberplate.stages.recognize import Recognizer
 
-    recognizer = Recognizer(region=args.region, model=args.model, threads=args.threads)
+    if args.region == "labelled":
+        by_country: dict[str, Recognizer] = {}
+        shared: dict = {}  # countries read by the same model share its session
+
+        def recognizer(record):
+            country = country_of(record.region) if record.region else None
+            if country not in known_countries():  # a country without a spec: read it unrestricted
+                country = None
+            if country not in by_country:
+                by_country[country] = Recognizer(region=country, model=args.model, threads=args.threads,
+                                                 loaded_models=shared)
+            return by_country[country]
+    else:
+        recognizer = Recognizer(region=args.region, model=args.model, threads=args.threads)
     status = 0
     for root, records in _datasets(args.data, args.split, lambda r: r.text and r.state == "readable"
                                    and r.count_lines <= args.max_lines, "labelled plates"):
@@ -133,7 +163,8 @@ def run_ocr(args) -> int:
             break
         result = evaluate_ocr(recognizer, records)
         # Multi-line plates are routed to another model than one-line ones: name every model that read.
-        models = "+".join(sorted({Path(recognizer.model_name(r.count_lines)).stem for r in records}))
+        models = "+".join(sorted({Path((recognizer(r) if args.region == "labelled" else recognizer)
+                                       .model_name(r.count_lines)).stem for r in records}))
         for problem in result["unreadable"]:
             print(f"error: {problem}", file=sys.stderr)
         if args.json:
