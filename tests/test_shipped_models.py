@@ -131,3 +131,17 @@ def test_eval_reads_each_crop_as_its_labelled_country(tmp_path, capsys):
     assert result["region"] == "labelled"
     assert main(["eval", "ocr", "--data", str(tmp_path / "set"), "--region", "ua", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["model"] == "ocr-ua"  # one region given: one model for all
+
+
+def test_a_recognizer_chooses_its_model_once_per_line_count(monkeypatch):
+    import numberplate.stages.recognize as recognize
+
+    listed = []
+    real = recognize.list_shipped_models
+    monkeypatch.setattr(recognize, "list_shipped_models", lambda task=None: listed.append(task) or real(task))
+    reader = Recognizer(region="ua")
+    crop = np.full((40, 160, 3), 200, np.uint8)
+    reader.read_batch([crop, crop], [1, 2])
+    reader.read_batch([crop, crop], [1, 2])
+    assert len(listed) == 2  # lines 1 (when built) and 2: reading lists the shipped cards from disk no more
+    assert reader.model_name(2) == "ocr-ua-multi" and len(listed) == 2

@@ -396,6 +396,7 @@ class Recognizer:
         self.max_format_cost = max_format_cost
         self.routes = tuple(routes)
         self._models: dict[str, _OcrModel] = {}
+        self._names: dict[int, str] = {}  # model name per line count: routing reads every shipped card
         self._loaded = {} if loaded_models is None else loaded_models
         primary = self._model_for(1)  # load now: a missing or corrupt model fails here, not mid-run
         self.model: LoadedModel = primary.loaded
@@ -403,7 +404,11 @@ class Recognizer:
                                                                  primary.channels)
 
     def model_name(self, lines: int) -> str:
-        return str(self.fixed_model) if self.fixed_model else default_ocr_model(self.region, lines, self.routes)
+        if self.fixed_model:
+            return str(self.fixed_model)
+        if lines not in self._names:  # once per line count: choosing lists the shipped cards from disk
+            self._names[lines] = default_ocr_model(self.region, lines, self.routes)
+        return self._names[lines]
 
     def _model_for(self, lines: int) -> _OcrModel:
         name = self.model_name(lines)
