@@ -121,7 +121,6 @@ class Reader:
         self.threads = threads
         self._recognizers: dict[str | None, Recognizer] = {}
         self._ocr_sessions: dict = {}  # OCR models by name, shared by the per-country recognizers
-        self._model_names: dict[tuple[str | None, int], str] = {}  # routing's choice per (region, lines)
         self._fixed_recognizer = recognizer
 
     def __call__(self, image: np.ndarray | str | Path) -> ImageResult:
@@ -227,11 +226,7 @@ class Reader:
 
     def _ocr_model_name(self, region: str | None, lines: int) -> str:
         """What reads a plate of ``region`` with ``lines`` lines: the given ``ocr_model``, else the routing table's."""
-        if self.ocr_model:
-            return str(self.ocr_model)
-        if (region, lines) not in self._model_names:  # choosing lists the shipped cards from disk: once
-            self._model_names[region, lines] = default_ocr_model(region, lines, self.routes)
-        return self._model_names[region, lines]
+        return str(self.ocr_model) if self.ocr_model else default_ocr_model(region, lines, self.routes)
 
     def _recognizer(self, region: str | None) -> Recognizer:
         if region not in self._recognizers:

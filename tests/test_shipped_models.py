@@ -133,15 +133,20 @@ def test_eval_reads_each_crop_as_its_labelled_country(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["model"] == "ocr-ua"  # one region given: one model for all
 
 
-def test_a_recognizer_chooses_its_model_once_per_line_count(monkeypatch):
+def test_routing_lists_the_shipped_cards_from_disk_once(monkeypatch):
     import numberplate.stages.recognize as recognize
 
     listed = []
     real = recognize.list_shipped_models
     monkeypatch.setattr(recognize, "list_shipped_models", lambda task=None: listed.append(task) or real(task))
-    reader = Recognizer(region="ua")
-    crop = np.full((40, 160, 3), 200, np.uint8)
-    reader.read_batch([crop, crop], [1, 2])
-    reader.read_batch([crop, crop], [1, 2])
-    assert len(listed) == 2  # lines 1 (when built) and 2: reading lists the shipped cards from disk no more
-    assert reader.model_name(2) == "ocr-ua-multi" and len(listed) == 2
+    recognize._shipped_ocr_names.cache_clear()
+    try:
+        reader = Recognizer(region="ua")
+        crop = np.full((40, 160, 3), 200, np.uint8)
+        reader.read_batch([crop, crop], [1, 2])
+        reader.read_batch([crop, crop], [1, 2])
+        assert Recognizer(region="br").model_name(1) == "ocr-latin"
+        assert reader.model_name(2) == "ocr-ua-multi"
+        assert listed == ["ocr"]  # once, for every recognizer and line count: not per plate read
+    finally:
+        recognize._shipped_ocr_names.cache_clear()  # the next caller lists the real cards again

@@ -295,14 +295,14 @@ def run_crop(args) -> int:
         raise InputError(None, f"--height must be 8..1024, got {args.height}")
     if args.detector and not args.as_read:
         raise InputError(None, "--detector goes with --as-read")
+    if args.min_height < 0:
+        raise InputError(None, f"--min-height must be 0 or more, got {args.min_height}")
     locate = None
     if args.as_read:
         from numberplate.reader import Reader
         from numberplate.stages.detect import DEFAULT_DETECTOR
 
         locate = Reader(detector_model=args.detector or DEFAULT_DETECTOR, use_classifier=False).locate
-    if args.min_height < 0:
-        raise InputError(None, f"--min-height must be 0 or more, got {args.min_height}")
     counts = crop_dataset(args.dir, args.out, args.height, args.label, args.force, f".{args.format}", locate,
                           args.min_height)
     missed, small = counts.pop("missed", 0), counts.pop("small", 0)

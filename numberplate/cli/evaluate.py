@@ -63,18 +63,14 @@ def register(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def evaluate_ocr(recognizer, records) -> dict:
-    """Read every record's crop; return accuracy metrics, timing and the misreads.
-
-    ``recognizer``: one :class:`Recognizer` for every crop, or a function giving the one for a record.
-    """
+def evaluate_ocr(recognizer_of, records) -> dict:
+    """Read every record's crop with ``recognizer_of(record)`` (a :class:`Recognizer`; records read by the
+    same one are batched together); return accuracy metrics, timing and the misreads."""
     from numberplate.data.images import read_image
     from numberplate.errors import InputError
     from numberplate.regions import to_internal
-    from numberplate.stages.recognize import Recognizer
     from numberplate.train.metrics import char_error_rate, exact_accuracy, merge_o0
 
-    recognizer_of = (lambda record: recognizer) if isinstance(recognizer, Recognizer) else recognizer
     images, lines, truths, names, readers, unreadable = [], [], [], [], [], []
     for record in records:
         try:
@@ -145,7 +141,7 @@ def run_ocr(args) -> int:
         by_country: dict[str, Recognizer] = {}
         shared: dict = {}  # countries read by the same model share its session
 
-        def recognizer(record):
+        def recognizer_of(record):
             country = country_of(record.region) if record.region else None
             if country not in known_countries():  # a country without a spec: read it unrestricted
                 country = None
@@ -155,16 +151,18 @@ def run_ocr(args) -> int:
             return by_country[country]
     else:
         recognizer = Recognizer(region=args.region, model=args.model, threads=args.threads)
+
+        def recognizer_of(record):
+            return recognizer
     status = 0
     for root, records in _datasets(args.data, args.split, lambda r: r.text and r.state == "readable"
                                    and r.count_lines <= args.max_lines, "labelled plates"):
         if root is None:
             status = max(status, records)
             break
-        result = evaluate_ocr(recognizer, records)
+        result = evaluate_ocr(recognizer_of, records)
         # Multi-line plates are routed to another model than one-line ones: name every model that read.
-        models = "+".join(sorted({Path((recognizer(r) if args.region == "labelled" else recognizer)
-                                       .model_name(r.count_lines)).stem for r in records}))
+        models = "+".join(sorted({Path(recognizer_of(r).model_name(r.count_lines)).stem for r in records}))
         for problem in result["unreadable"]:
             print(f"error: {problem}", file=sys.stderr)
         if args.json:

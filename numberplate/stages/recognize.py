@@ -326,10 +326,17 @@ def ctc_greedy_decode(probs: np.ndarray, alphabet: str,
     return results
 
 
+@functools.cache
+def _shipped_ocr_names() -> frozenset[str]:
+    """Names of the OCR models in the package (read once: listing parses every card from disk, and routing
+    asks for every plate read; the package's weights do not change while it runs)."""
+    return frozenset(card["name"] for card in list_shipped_models("ocr"))
+
+
 def default_ocr_model(region: str | None, lines: int = 1, routes: Sequence[Route] = DEFAULT_ROUTES) -> str:
     """Shipped model for plates of a region with ``lines`` text lines: the routing table's choice when
     that model is shipped, else the universal one."""
-    names = {card["name"] for card in list_shipped_models("ocr")}
+    names = _shipped_ocr_names()
     country = None
     if region:
         from numberplate.regions import resolve
@@ -396,7 +403,6 @@ class Recognizer:
         self.max_format_cost = max_format_cost
         self.routes = tuple(routes)
         self._models: dict[str, _OcrModel] = {}
-        self._names: dict[int, str] = {}  # model name per line count: routing reads every shipped card
         self._loaded = {} if loaded_models is None else loaded_models
         primary = self._model_for(1)  # load now: a missing or corrupt model fails here, not mid-run
         self.model: LoadedModel = primary.loaded
@@ -404,11 +410,7 @@ class Recognizer:
                                                                  primary.channels)
 
     def model_name(self, lines: int) -> str:
-        if self.fixed_model:
-            return str(self.fixed_model)
-        if lines not in self._names:  # once per line count: choosing lists the shipped cards from disk
-            self._names[lines] = default_ocr_model(self.region, lines, self.routes)
-        return self._names[lines]
+        return str(self.fixed_model) if self.fixed_model else default_ocr_model(self.region, lines, self.routes)
 
     def _model_for(self, lines: int) -> _OcrModel:
         name = self.model_name(lines)
