@@ -27,6 +27,7 @@ import numpy as np
 
 from numberplate.errors import InputError, NumberplateError
 from numberplate.stages.routing import DEFAULT_NEXT_COUNTRIES
+from numberplate.stages.thresholds import DEFAULT_CONFIRM_THRESHOLD, DEFAULT_THRESHOLD
 from numberplate.types import ImageResult
 
 CSV_COLUMNS = ("image", "plate", "text", "confidence", "detection_score", "x1", "y1", "x2", "y2",
@@ -51,8 +52,8 @@ class ReaderOptions:
     refiner: str | None = None
     detector: str | None = None
     ocr_model: str | None = None
-    threshold: float = 0.35
-    confirm_threshold: float | None = 0.25  # the Reader's DEFAULT_CONFIRM_THRESHOLD; None turns the rule off
+    threshold: float = DEFAULT_THRESHOLD
+    confirm_threshold: float | None = DEFAULT_CONFIRM_THRESHOLD  # None turns the rule off
     next_countries: int = DEFAULT_NEXT_COUNTRIES  # 0 turns the retry off
     max_side: int | None = None
     threads: int | None = None

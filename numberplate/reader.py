@@ -22,14 +22,13 @@ from numberplate.stages.detect import DEFAULT_DETECTOR, Detector
 from numberplate.stages.recognize import Recognizer, default_ocr_model
 from numberplate.stages.rectify import plate_aspect, rectify
 from numberplate.stages.routing import DEFAULT_NEXT_COUNTRIES, DEFAULT_ROUTES, Route
+from numberplate.stages.thresholds import DEFAULT_CONFIRM_THRESHOLD, DEFAULT_THRESHOLD
 from numberplate.types import Detection, ImageResult, Plate, PlateClass, TextReading
 
 # Crops in these states are reported, not read: there is no text to read.
 UNREADABLE_STATES = ("garbage", "empty")
-#: Detections scoring between this and the threshold must be confirmed by the classifier and the plate format
-#: (chosen on endtoend/us: US recall 95.0% -> 98.2% at 0.25; see README "Measured results").
-DEFAULT_CONFIRM_THRESHOLD = 0.25
-#: ... or by a reading this confident, format or not (vanity plates fit none): on endtoend/us, br and the 940
+#: Detections scoring between DEFAULT_CONFIRM_THRESHOLD and the threshold are confirmed by the classifier and
+#: the plate format, or by a reading this confident, format or not (vanity plates fit none): on endtoend/us, br and the 940
 #: plate-free photos of ../shared/data/negatives, the weak detections read this confidently were 4 plates and no
 #: sign (the most confident sign text: 0.88).
 CONFIDENT_READING = 0.9
@@ -85,7 +84,7 @@ class Reader:
                  recognizer: Recognizer | None = None, classifier=None, use_classifier: bool = True,
                  detector_model: str | Path = DEFAULT_DETECTOR, classifier_model: str | Path | None = None,
                  ocr_model: str | Path | None = None,
-                 routes: Sequence[Route] = DEFAULT_ROUTES, threshold: float = 0.35,
+                 routes: Sequence[Route] = DEFAULT_ROUTES, threshold: float = DEFAULT_THRESHOLD,
                  confirm_threshold: float | None = DEFAULT_CONFIRM_THRESHOLD,
                  min_region_confidence: float = 0.5, next_countries: int = DEFAULT_NEXT_COUNTRIES,
                  max_side: int | None = None, threads: int | None = None,

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from numberplate.batch import BatchSummary, completed_images
+from numberplate.batch import BatchSummary, ReaderOptions, completed_images
 from numberplate.cli.main import main
 from numberplate.runtime import list_shipped_models
 
@@ -150,3 +150,14 @@ def test_summary_line():
     summary = BatchSummary(read=10, failed=1, skipped=2, plates=12, seconds=2.0)
     assert summary.line() == ("10 read, 1 failed, 2 skipped (already in the results), 12 plates found, 2.0 s, "
                               "5.0 photos/s")
+
+
+def test_batch_options_default_to_the_readers_own_thresholds():
+    import inspect
+
+    from numberplate.reader import Reader
+    from numberplate.stages.detect import Detector
+
+    options, reader = ReaderOptions(), inspect.signature(Reader).parameters
+    assert options.threshold == reader["threshold"].default == inspect.signature(Detector).parameters["threshold"].default
+    assert options.confirm_threshold == reader["confirm_threshold"].default < options.threshold

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from numberplate.stages.thresholds import DEFAULT_THRESHOLD
 from numberplate.types import Detection
 
 #: Must match ``numberplate.models.detector`` (kept here so inference never imports torch).
@@ -62,7 +63,7 @@ def box_iou(box, boxes) -> np.ndarray:
 
 
 def decode(heat: np.ndarray, corners: np.ndarray, transform: Letterbox, labels: list[str],
-           threshold: float = 0.35, max_objects: int = 100, nms_iou: float = 0.5) -> list[Detection]:
+           threshold: float = DEFAULT_THRESHOLD, max_objects: int = 100, nms_iou: float = 0.5) -> list[Detection]:
     """Heat-map peaks -> detections in original-image pixels.
 
     Args:
@@ -119,7 +120,7 @@ class Detector:
         threads: ONNX Runtime threads (None = all cores).
     """
 
-    def __init__(self, model: str = DEFAULT_DETECTOR, threshold: float = 0.35, max_side: int | None = None,
+    def __init__(self, model: str = DEFAULT_DETECTOR, threshold: float = DEFAULT_THRESHOLD, max_side: int | None = None,
                  threads: int | None = None):
         from numberplate.runtime import load_model
 
