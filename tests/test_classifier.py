@@ -25,6 +25,7 @@ from numberplate.train.classify import (  # noqa: E402
     ClassifyTask,
     ClassifyTrainConfig,
     daylight_look,
+    infrared_look,
     region_set_loss,
 )
 from numberplate.train.export import export_checkpoint  # noqa: E402
@@ -180,6 +181,35 @@ def test_daylight_share_of_a_source_is_used_in_training_batches(states_set):
     plain, daylight = batch_of(0.0), batch_of(1.0)
     assert not np.allclose(plain[:, 0], plain[:, 2])  # coloured crops
     assert np.allclose(daylight[:, 0], daylight[:, 1]) and np.allclose(daylight[:, 0], daylight[:, 2])
+
+
+def test_infrared_look_is_a_dim_flat_grey_or_green_picture_of_the_crop():
+    day = _plate_with_text(200, 30)
+    rng = np.random.default_rng(0)
+    looks = [infrared_look(day, rng) for _ in range(40)]
+    green = [out for out in looks if out[:, :, 1].mean() > out[:, :, 0].mean() + 10]
+    grey = [out for out in looks if (out[:, :, 0] == out[:, :, 1]).all() and (out[:, :, 1] == out[:, :, 2]).all()]
+    assert len(green) + len(grey) == len(looks) and 10 <= len(green) <= 30  # half of them green-tinted
+    source = day.astype(float).mean(axis=2)
+    for out in looks:
+        assert out.shape == day.shape
+        picture = out[:, :, 1].astype(float)  # the green channel keeps the grey picture in both looks
+        assert np.corrcoef(picture.ravel(), source.ravel())[0, 1] > 0.99  # the same crop, not inverted
+        assert picture.std() <= source.std() + 1  # flatter, never more contrasty
+
+
+def test_infrared_share_of_a_source_is_used_in_training_batches(states_set):
+    def batch_of(infrared: float):
+        config = ClassifyTrainConfig(data=[ClassifySource(str(states_set), infrared=infrared, augment=0.0)],
+                                     samples_per_epoch=16)
+        return next(iter(ClassifyTask(config).train_batches(0, 16, np.random.default_rng(0))))[0].numpy()
+
+    plain, infrared = batch_of(0.0), batch_of(1.0)
+    # Every crop is grey or green-tinted grey: red and blue move together (in the same ratio) in both looks.
+    assert not np.allclose(plain[:, 0] * 0.65, plain[:, 2] * 0.4, atol=0.02)
+    ratio = infrared[:, 2] / np.maximum(infrared[:, 0], 1e-3)
+    lit = infrared[:, 0] > 0.05
+    assert np.all((np.abs(ratio[lit] - 1.0) < 0.05) | (np.abs(ratio[lit] - 0.65 / 0.4) < 0.1))
 
 
 def test_region_set_loss_is_the_log_of_the_summed_probability():

@@ -54,6 +54,9 @@ class ClassifySource:
         daylight: chance that a crop of this source is shown in grey with dark text on a light plate
             (inverted when its text is the lighter). Infrared night crops (all the real Brazilian ones) then
             also show the daylight look of their plates, so "looks like a real photo" stops meaning "US".
+        infrared: chance that a crop of this source is shown as a night infra-red camera sees it: grey,
+            often green-tinted, dim and flat. The other way round: when only Brazilian crops are infra-red
+            shots, "infra-red" is learnt as "Brazil" (American night plates were called Brazilian).
     """
 
     path: str
@@ -62,6 +65,7 @@ class ClassifySource:
     balance: float = 0.0
     augment: float = 1.0
     daylight: float = 0.0
+    infrared: float = 0.0
 
 
 @dataclass
@@ -200,6 +204,15 @@ def daylight_look(image: np.ndarray) -> np.ndarray:
     return np.repeat(grey[:, :, None], 3, axis=2).astype(np.uint8)
 
 
+def infrared_look(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The crop as a night infra-red camera shows it: grey, half the time with the green cast of the real
+    Brazilian infra-red crops, with less contrast and a random brightness."""
+    grey = image.astype(np.float32).mean(axis=2)
+    grey = (grey - grey.mean()) * rng.uniform(0.4, 1.0) + grey.mean() + rng.uniform(-60, 20)
+    tint = np.array([0.4, 1.0, 0.65], np.float32) if rng.random() < 0.5 else np.ones(3, np.float32)
+    return np.clip(grey[:, :, None] * tint, 0, 255).astype(np.uint8)
+
+
 def region_set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     """Mean of ``-log P(any allowed class)`` over the rows that have an allowed class (0 if none has)."""
     logits = logits.float()
@@ -282,7 +295,7 @@ class ClassifyTask:
             "model": asdict(self.config.model),
             "recipe": asdict(self.config),
             "data": {s.name: {"path": s.path, "weight": s.weight, "balance": s.balance, "augment": s.augment,
-                              "daylight": s.daylight, "train": len(t)}
+                              "daylight": s.daylight, "infrared": s.infrared, "train": len(t)}
                      for s, t in zip(self.sources, self.train_sets)},
         }
 
@@ -335,6 +348,9 @@ class ClassifyTask:
         daylight = self.sources[source].daylight
         if daylight and rng.random() < daylight:  # (no draw when off: the stream of older recipes stays)
             image = daylight_look(image)
+        infrared = self.sources[source].infrared
+        if infrared and rng.random() < infrared:
+            image = infrared_look(image, rng)
         if rng.random() < self.sources[source].augment:
             image = augment_crop(image, rng, self.config.augment)
         return image
