@@ -144,6 +144,12 @@ def test_crop_cuts_each_plate_upright_with_its_labels(tmp_path):
     assert [r.extra["size"]["height"] for _, r in load_ocr(tmp_path / "tall")] == [heights[1]]
     with pytest.raises(InputError, match="no plates to crop"):
         crop_dataset(tmp_path / "via", tmp_path / "none", min_height=heights[1] + 1)
+    # A fixed crop height: every crop that size; min_height still judges the plate's own size in the photo.
+    assert crop_dataset(tmp_path / "via", tmp_path / "h40", out_height=40) == {"train": 2}
+    assert [r.extra["size"]["height"] for _, r in load_ocr(tmp_path / "h40")] == [40, 40]
+    assert crop_dataset(tmp_path / "via", tmp_path / "h40tall", out_height=40, min_height=heights[1]) == {
+        "train": 1, "small": 1}
+    assert [r.extra["size"]["height"] for _, r in load_ocr(tmp_path / "h40tall")] == [40]
 
 
 def test_crop_as_read_cuts_by_the_detected_corners_and_counts_missed_plates(tmp_path):

@@ -458,10 +458,11 @@ def crop_dataset(src: str | Path, out: str | Path, out_height: int | None = None
                 counts["missed"] += 1
                 continue
             detection = found.get(number) or Detection(plate.box, plate.corners, 1.0, plate.label)
-            crop = rectify(image, detection)  # at the plate's own size, which min_height is about
-            if crop.shape[0] < min_height:
-                counts["small"] += 1
-                continue
+            if min_height or not out_height:  # else the crop at out_height below is the only one needed
+                crop = rectify(image, detection)  # at the plate's own size, which min_height is about
+                if crop.shape[0] < min_height:
+                    counts["small"] += 1
+                    continue
             if out_height:
                 crop = rectify(image, detection, out_height)
             lines = plate.attributes.get("count_lines", plate.attributes.get("lines", 1))
