@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "ocr": ("numberplate.cli.ocr", "read the text of plate crops"),
     "train": ("numberplate.cli.train", "train a model (needs the [train] extra)"),
     "export": ("numberplate.cli.export", "export a trained checkpoint to ONNX + card"),
+    "quantize": ("numberplate.cli.quantize", "int8 copy of an exported OCR model for faster CPU inference"),
     "eval": ("numberplate.cli.evaluate", "measure accuracy and speed on a labelled dataset"),
     "synth": ("numberplate.cli.synth", "generate synthetic training data"),
     "data": ("numberplate.cli.data", "check and manage datasets"),

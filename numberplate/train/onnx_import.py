@@ -47,15 +47,25 @@ def load_exported(source: str | Path, task: str):
         raise ConfigError(str(exc)) from None
 
 
+def _float_model(path: Path):
+    """The ONNX model of ``path``; for an int8 model (``numberplate quantize``), the float model it stands for."""
+    import onnx
+
+    from numberplate.train.quantize import float_graph, is_quantized
+
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:
+        raise ConfigError(f"{path}: not a readable ONNX model ({exc.__class__.__name__}: {exc})") from None
+    return float_graph(model) if is_quantized(model.graph) else model
+
+
 def _graph_weights(path: Path) -> list[tuple[str, list[np.ndarray], dict]]:
     """The weighted nodes of the graph in execution order: (op type, initializer arrays, attributes)."""
     import onnx
     from onnx import numpy_helper
 
-    try:
-        graph = onnx.load(str(path)).graph
-    except Exception as exc:
-        raise ConfigError(f"{path}: not a readable ONNX model ({exc.__class__.__name__}: {exc})") from None
+    graph = _float_model(path).graph
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     nodes: list[tuple[str, list[np.ndarray], dict]] = []
     for node in graph.node:
@@ -209,10 +219,21 @@ def _rebuild_norms(model: nn.Module, norms: list[nn.BatchNorm2d], calibration: t
             norm.bias.add_(scale * mean)
 
 
+def _reference_outputs(loaded, batch: np.ndarray) -> list[np.ndarray]:
+    """What the imported model must compute on ``batch``: the ONNX model's outputs, or for an int8 model
+    those of the float model it stands for (the imported weights are its dequantized ones)."""
+    if "quantization" not in loaded.card:
+        return loaded.run_all(batch)
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(_float_model(loaded.path).SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: batch})
+
+
 def _check_parity(model: nn.Module, loaded, calibration: torch.Tensor) -> float:
     """Largest difference between the imported model and ONNX Runtime on the calibration batch."""
     batch = calibration[:16]
-    expected = loaded.run_all(batch.numpy())
+    expected = _reference_outputs(loaded, batch.numpy())
     with torch.no_grad():
         actual = model(batch)
     actual = actual if isinstance(actual, (tuple, list)) else (actual,)
