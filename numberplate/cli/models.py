@@ -34,7 +34,11 @@ def run(args) -> int:
             print(json.dumps(card))
         else:
             regions = ",".join(card.get("regions") or []) or "all"
-            print(f"{card['name']}\t{card['task']}\tregions {regions}\t{_headline(card)}\tsha256 {card['sha256'][:12]}")
+            quantized = card.get("quantization")
+            # The headline metric is the float model's; an int8 copy says how closely it reads the same.
+            precision = f"int8 (reads {quantized['agreement']:.1%} as float)" if quantized else "float"
+            print(f"{card['name']}\t{card['task']}\tregions {regions}\t{_headline(card)}\t{precision}\t"
+                  f"sha256 {card['sha256'][:12]}")
     if not cards:
         print("no shipped models found")
     return 0
