@@ -117,16 +117,17 @@ def _forward(log_probs: np.ndarray, masks: np.ndarray, lengths: np.ndarray) -> _
     blank_from = np.zeros((steps, count, length + 1), dtype=np.int8)
     blank_prev_class = np.zeros((steps, count, length + 1), dtype=np.int16)
     class_ids = np.arange(classes)[None, None, :]
+    slots_k, slots_l = np.indices((count, length))
+    direct = np.full(label.shape, _NEG)  # K x L x C: best score of a move from label[k-1] into label[k] = c
     for t in range(1, steps):
         # Best and second-best label of each slot: a direct label->label move needs a different class
         # (the same class twice without a blank would collapse into one character).
-        top2 = np.argpartition(label, classes - 2, axis=2)[:, :, -2:]  # K x L x 2, unordered
-        values = np.take_along_axis(label, top2, axis=2)
-        first = values.argmax(axis=2)[..., None]
-        best_class = np.take_along_axis(top2, first, axis=2)[..., 0]
-        second_class = np.take_along_axis(top2, 1 - first, axis=2)[..., 0]
-        best_value = np.take_along_axis(values, first, axis=2)[..., 0]
-        second_value = np.take_along_axis(values, 1 - first, axis=2)[..., 0]
+        best_class = label.argmax(axis=2)  # K x L
+        best_value = label[slots_k, slots_l, best_class]
+        label[slots_k, slots_l, best_class] = -np.inf
+        second_class = label.argmax(axis=2)
+        second_value = label[slots_k, slots_l, second_class]
+        label[slots_k, slots_l, best_class] = best_value
 
         new_blank = np.empty_like(blank)
         new_blank[:, 0] = blank[:, 0] + log_probs[t, 0]
@@ -137,18 +138,20 @@ def _forward(log_probs: np.ndarray, masks: np.ndarray, lengths: np.ndarray) -> _
         blank_from[t, :, 1:] = take_label
         blank_prev_class[t, :, 1:] = best_class
 
-        from_blank = np.broadcast_to(blank[:, :length, None], label.shape)
-        direct = np.full(label.shape, _NEG)
-        direct_class = np.zeros(label.shape, dtype=np.int16)
-        if length > 1:
+        from_blank = blank[:, :length, None]  # K x L x 1, the same for every class
+        if length > 1:  # direct[:, 0] stays _NEG: the first slot has no label before it
             clash = best_class[:, :-1, None] == class_ids
             direct[:, 1:] = np.where(clash, second_value[:, :-1, None], best_value[:, :-1, None])
-            direct_class[:, 1:] = np.where(clash, second_class[:, :-1, None], best_class[:, :-1, None])
-        candidates = np.stack([label, from_blank, direct])  # 3 x K x L x C
-        choice = candidates.argmax(axis=0)
-        label = np.take_along_axis(candidates, choice[None], axis=0)[0] + log_probs[t][None, None, :] + slot_lp
-        label_from[t] = choice
-        label_prev_class[t] = direct_class
+            label_prev_class[t, :, 1:] = np.where(clash, second_class[:, :-1, None], best_class[:, :-1, None])
+        # The best of staying, coming from the blank and the direct move (ties go to the earlier, as argmax).
+        choice = label_from[t]
+        entered = from_blank > label
+        best = np.where(entered, from_blank, label)
+        choice[entered] = 1
+        jumped = direct > best
+        best = np.where(jumped, direct, best)
+        choice[jumped] = 2
+        label = best + log_probs[t][None, None, :] + slot_lp
         blank = new_blank
 
     rows = np.arange(count)
