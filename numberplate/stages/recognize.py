@@ -288,6 +288,15 @@ def preprocess_crop(image: np.ndarray, height: int, width: int, channels: int, m
     return to_tensor_layout(stretch_contrast(resize_crop(image, height, width, channels)[None], min_contrast))[0]
 
 
+def model_batch(crops: Sequence[np.ndarray], line_counts: Sequence[int], height: int, width: int, channels: int,
+                min_contrast: int = 0) -> np.ndarray:
+    """RGB crops and their text line counts -> the N x C x H x W float32 batch an OCR model reads: the lines of
+    each crop side by side, resized, dim crops stretched (what the recognizer and int8 calibration feed)."""
+    batch = np.stack([resize_crop(lines_side_by_side(crop, lines), height, width, channels)
+                      for crop, lines in zip(crops, line_counts)])
+    return to_tensor_layout(stretch_contrast(batch, min_contrast))
+
+
 def mask_classes(probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """Keep only the allowed classes (blank always allowed) and renormalise: a region's characters."""
     probs = probs * allowed[None, None, :]
@@ -452,9 +461,8 @@ class Recognizer:
             ocr = self._model_for(line_counts[indices[0]])
             for start in range(0, len(indices), BATCH_SIZE):
                 chunk = indices[start:start + BATCH_SIZE]
-                batch = np.stack([resize_crop(lines_side_by_side(arrays[i], line_counts[i]), ocr.height, ocr.width,
-                                              ocr.channels) for i in chunk])
-                probs = ocr.loaded.run(to_tensor_layout(stretch_contrast(batch, ocr.min_contrast)))
+                probs = ocr.loaded.run(model_batch([arrays[i] for i in chunk], [line_counts[i] for i in chunk],
+                                                   ocr.height, ocr.width, ocr.channels, ocr.min_contrast))
                 if ocr.allowed is not None:
                     probs = mask_classes(probs, ocr.allowed)
                 for i, item_probs, (text, confs) in zip(chunk, probs, ctc_greedy_decode(probs, ocr.alphabet)):

@@ -47,25 +47,21 @@ def load_exported(source: str | Path, task: str):
         raise ConfigError(str(exc)) from None
 
 
-def _float_model(path: Path):
-    """The ONNX model of ``path``; for an int8 model (``numberplate quantize``), the float model it stands for."""
+def _read_onnx(path: Path):
+    """The ONNX model of ``path`` as an ``onnx.ModelProto``, with an error naming the file."""
     import onnx
 
-    from numberplate.train.quantize import float_graph, is_quantized
-
     try:
-        model = onnx.load(str(path))
+        return onnx.load(str(path))
     except Exception as exc:
         raise ConfigError(f"{path}: not a readable ONNX model ({exc.__class__.__name__}: {exc})") from None
-    return float_graph(model) if is_quantized(model.graph) else model
 
 
-def _graph_weights(path: Path) -> list[tuple[str, list[np.ndarray], dict]]:
-    """The weighted nodes of the graph in execution order: (op type, initializer arrays, attributes)."""
+def _graph_weights(graph) -> list[tuple[str, list[np.ndarray], dict]]:
+    """The weighted nodes of a float graph in execution order: (op type, initializer arrays, attributes)."""
     import onnx
     from onnx import numpy_helper
 
-    graph = _float_model(path).graph
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     nodes: list[tuple[str, list[np.ndarray], dict]] = []
     for node in graph.node:
@@ -141,8 +137,23 @@ def load_onnx_weights(model: nn.Module, source: str | Path, calibration: torch.T
 
 def _import_weights(model: nn.Module, loaded, calibration: torch.Tensor) -> float:
     """:func:`load_onnx_weights` on an opened model (its file for the weights, its session for parity)."""
+    from numberplate.train.quantize import float_graph, is_quantized
+
     path = loaded.path
-    nodes = _graph_weights(path)
+    exported = _read_onnx(path)
+    reference = loaded.run_all
+    if is_quantized(exported.graph):
+        # An int8 model (numberplate quantize): its dequantized weights are imported, so the model must compute
+        # the float model they stand for.
+        import onnxruntime as ort
+
+        exported = float_graph(exported)
+        session = ort.InferenceSession(exported.SerializeToString(), providers=["CPUExecutionProvider"])
+
+        def reference(batch: np.ndarray) -> list[np.ndarray]:
+            return session.run(None, {session.get_inputs()[0].name: batch})
+
+    nodes = _graph_weights(exported.graph)
     model.eval()
     modules = _execution_order(model, calibration[:2])
     if [type(m).__name__ for m in modules] != [_TORCH_OF[op].__name__ for op, _, _ in nodes]:
@@ -190,7 +201,7 @@ def _import_weights(model: nn.Module, loaded, calibration: torch.Tensor) -> floa
                 _set(getattr(module, f"bias_ih_l0{suffix}"), _gru_gates(bias[direction][:3 * hidden], hidden), where)
                 _set(getattr(module, f"bias_hh_l0{suffix}"), _gru_gates(bias[direction][3 * hidden:], hidden), where)
     _rebuild_norms(model, list(norms.values()), calibration)
-    return _check_parity(model, loaded, calibration)
+    return _check_parity(model, reference, path, calibration)
 
 
 _TORCH_OF = {"Conv": nn.Conv2d, "Gemm": nn.Linear, "MatMul": nn.Linear, "GRU": nn.GRU}
@@ -219,21 +230,11 @@ def _rebuild_norms(model: nn.Module, norms: list[nn.BatchNorm2d], calibration: t
             norm.bias.add_(scale * mean)
 
 
-def _reference_outputs(loaded, batch: np.ndarray) -> list[np.ndarray]:
-    """What the imported model must compute on ``batch``: the ONNX model's outputs, or for an int8 model
-    those of the float model it stands for (the imported weights are its dequantized ones)."""
-    if "quantization" not in loaded.card:
-        return loaded.run_all(batch)
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(_float_model(loaded.path).SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: batch})
-
-
-def _check_parity(model: nn.Module, loaded, calibration: torch.Tensor) -> float:
-    """Largest difference between the imported model and ONNX Runtime on the calibration batch."""
+def _check_parity(model: nn.Module, reference, path: Path, calibration: torch.Tensor) -> float:
+    """Largest difference between the imported model and ONNX Runtime (``reference``: a batch -> every output)
+    on the calibration batch."""
     batch = calibration[:16]
-    expected = _reference_outputs(loaded, batch.numpy())
+    expected = reference(batch.numpy())
     with torch.no_grad():
         actual = model(batch)
     actual = actual if isinstance(actual, (tuple, list)) else (actual,)
@@ -245,7 +246,7 @@ def _check_parity(model: nn.Module, loaded, calibration: torch.Tensor) -> float:
             mine = mine.softmax(-1)
         error = max(error, float(np.abs(mine.numpy() - theirs).max()))
     if error > PARITY_TOLERANCE:
-        raise ConfigError(f"{loaded.path}: imported weights differ from the ONNX model by {error:.4f} "
+        raise ConfigError(f"{path}: imported weights differ from the ONNX model by {error:.4f} "
                           "(this model's layers cannot be mapped back to PyTorch)")
     return error
 

@@ -21,19 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from numberplate.data.atomic import atomic_write_json
+from numberplate.data.atomic import atomic_write_bytes, atomic_write_json
 from numberplate.data.images import read_image
 from numberplate.data.nomeroff import load_split, split_dirs
 from numberplate.data.records import OcrRecord
 from numberplate.errors import ConfigError, InputError, WeightsError
-from numberplate.runtime import load_model, resolve_model_path, sha256_of
-from numberplate.stages.recognize import (
-    ctc_greedy_decode,
-    lines_side_by_side,
-    resize_crop,
-    stretch_contrast,
-    to_tensor_layout,
-)
+from numberplate.runtime import load_model, sha256_of
+from numberplate.stages.recognize import BATCH_SIZE, ctc_greedy_decode, model_batch
 
 CALIBRATION_CROPS = 512
 AGREEMENT_CROPS = 1000
@@ -72,20 +66,17 @@ def _pick(records: list[OcrRecord], count: int, seed: int) -> list[OcrRecord]:
 
 
 def model_inputs(records: Sequence[OcrRecord], card: dict) -> np.ndarray:
-    """Crops -> the N x C x H x W float batch the recognizer feeds the model (same resize, line layout and
-    contrast stretch as ``Recognizer.read_batch``)."""
+    """Crops -> the batch the recognizer feeds a model of this card."""
     shape = card["input"]
-    height, width, channels = shape["height"], shape["width"], shape["channels"]
-    crops = [resize_crop(lines_side_by_side(read_image(r.image_path), r.count_lines), height, width, channels)
-             for r in records]
-    return to_tensor_layout(stretch_contrast(np.stack(crops), int(shape.get("min_contrast", 0))))
+    return model_batch([read_image(r.image_path) for r in records], [r.count_lines for r in records],
+                       shape["height"], shape["width"], shape["channels"], int(shape.get("min_contrast", 0)))
 
 
-def _greedy_texts(session, inputs: np.ndarray, alphabet: str) -> list[str]:
+def _greedy_texts(run, inputs: np.ndarray, alphabet: str) -> list[str]:
+    """Best-path readings of ``inputs`` by ``run`` (a batch -> probabilities callable)."""
     texts = []
-    for start in range(0, len(inputs), 64):
-        probs = session.run(None, {"images": inputs[start:start + 64]})[0]
-        texts += [text for text, _ in ctc_greedy_decode(probs, alphabet)]
+    for start in range(0, len(inputs), BATCH_SIZE):
+        texts += [text for text, _ in ctc_greedy_decode(run(inputs[start:start + BATCH_SIZE]), alphabet)]
     return texts
 
 
@@ -165,12 +156,10 @@ def quantize_ocr(model: str | Path, data: Sequence[str | Path], out: str | Path,
                 return None
             return {input_name: calibration_inputs[start:start + CALIBRATION_BATCH]}
 
-    source_path = resolve_model_path(model)
-    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="numberplate-quantize-") as scratch:
         prepared = Path(scratch) / "prepared.onnx"
         quantized = Path(scratch) / "quantized.onnx"
-        quant_pre_process(str(source_path), str(prepared))
+        quant_pre_process(str(source.path), str(prepared))
         with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
             quantize_static(str(prepared), str(quantized), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
@@ -178,19 +167,17 @@ def quantize_ocr(model: str | Path, data: Sequence[str | Path], out: str | Path,
                             extra_options={"CalibPercentile": CALIBRATION_PERCENTILE})
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
-        float_session = ort.InferenceSession(str(source_path), options, providers=["CPUExecutionProvider"])
         int8_session = ort.InferenceSession(str(quantized), options, providers=["CPUExecutionProvider"])
         check_inputs = model_inputs(check, card)
-        expected = _greedy_texts(float_session, check_inputs, card["alphabet"])
-        actual = _greedy_texts(int8_session, check_inputs, card["alphabet"])
+        expected = _greedy_texts(source.run, check_inputs, card["alphabet"])
+        actual = _greedy_texts(lambda batch: int8_session.run(None, {input_name: batch})[0], check_inputs,
+                               card["alphabet"])
         agreement = float(np.mean([a == b for a, b in zip(expected, actual)]))
         if agreement < min_agreement:
             raise WeightsError(f"{out}: the int8 model reads {agreement:.1%} of {len(check)} held-out crops as the "
                                f"float model does (at least {min_agreement:.0%} needed); not written")
-        size_before = source_path.stat().st_size
-        tmp = out.with_suffix(".onnx.tmp")
-        tmp.write_bytes(quantized.read_bytes())
-        tmp.replace(out)
+        size_before = source.path.stat().st_size
+        atomic_write_bytes(out, quantized.read_bytes())
     card.update({
         "name": name or out.stem,
         "sha256": sha256_of(out),
