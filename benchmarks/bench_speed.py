@@ -4,6 +4,7 @@ Uses crops rendered by our own generator, so it needs no external data:
 
     python benchmarks/bench_speed.py                 # every shipped OCR model
     python benchmarks/bench_speed.py --threads 2 --plates 2000
+    python benchmarks/bench_speed.py --model ocr-latin --model models/my-latin.onnx   # these models only
 """
 
 from __future__ import annotations
@@ -41,15 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Speed of the shipped OCR models.")
     parser.add_argument("--plates", type=int, default=1024, help="crops for the batched measurement")
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: all cores)")
+    parser.add_argument("--model", action="append", help="shipped model name or .onnx path (repeatable; "
+                                                             "default: every shipped OCR model)")
     args = parser.parse_args(argv)
+    models = args.model or [card["name"] for card in list_shipped_models("ocr")]
 
     crops = synthetic_crops(256)
     batch = (crops * (args.plates // len(crops) + 1))[: args.plates]
     print("| model | load (s) | single plate, median (ms) | single plate, p95 (ms) | batched (plates/s) |")
     print("|---|---|---|---|---|")
-    for card in list_shipped_models("ocr"):
+    for model in models:
         started = time.perf_counter()
-        recognizer = Recognizer(model=card["name"], threads=args.threads)
+        recognizer = Recognizer(model=model, threads=args.threads)
         load = time.perf_counter() - started
         for crop in crops[:20]:
             recognizer(crop)
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         recognizer.read_batch(batch)
         throughput = len(batch) / (time.perf_counter() - started)
         p95 = statistics.quantiles(latencies, n=20)[-1]
-        print(f"| {card['name']} | {load:.3f} | {statistics.median(latencies):.2f} | {p95:.2f} | {throughput:.0f} |")
+        print(f"| {model} | {load:.3f} | {statistics.median(latencies):.2f} | {p95:.2f} | {throughput:.0f} |")
     return 0
 
 
