@@ -18,7 +18,7 @@ from numberplate.errors import InputError, WeightsError  # noqa: E402
 from numberplate.models.classifier import ClassifierConfig, PlateClassifier  # noqa: E402
 from numberplate.regions import get_spec  # noqa: E402
 from numberplate.runtime import list_shipped_models  # noqa: E402
-from numberplate.stages.classify import GARBAGE_BIAS, Classifier, RegionLabels, preprocess_crop, score  # noqa: E402
+from numberplate.stages.classify import GARBAGE_BIAS, Classifier, RegionLabels, resize_crop, score, to_input  # noqa: E402
 from numberplate.synth.states import find_photos, generate_states  # noqa: E402
 from numberplate.train.classify import (  # noqa: E402
     ClassifySource,
@@ -254,8 +254,9 @@ def test_column_pooling_keeps_where_a_cue_is():
 def test_preprocess_accepts_grey_and_rgba():
     grey = np.full((30, 70), 128, np.uint8)
     rgba = np.zeros((30, 70, 4), np.uint8)
-    assert preprocess_crop(grey, 48, 96).shape == (3, 48, 96)
-    assert preprocess_crop(rgba, 48, 96).dtype == np.float32
+    batch = to_input(np.stack([resize_crop(grey, 48, 96), resize_crop(rgba, 48, 96)]))
+    assert batch.shape == (2, 3, 48, 96) and batch.dtype == np.float32
+    assert batch[0].max() == pytest.approx(128 / 255) and batch[1].max() == 0.0
 
 
 def test_training_learns_classes_from_the_data(tiny_run):

@@ -1,7 +1,7 @@
 """Plate classification on rectified crops: plate type (region), number of text lines, and state
 (readable, filled, empty, garbage), all from one small CNN through ONNX Runtime.
 
-The same :func:`preprocess_crop` feeds training and inference, and the same :class:`RegionLabels`
+The same :func:`resize_crop` and :func:`to_input` feed training and inference, and the same :class:`RegionLabels`
 turns dataset labels into targets for training and into the truth for evaluation.
 """
 
@@ -58,11 +58,6 @@ def resize_crop(image: np.ndarray, height: int, width: int) -> np.ndarray:
 def to_input(batch: np.ndarray) -> np.ndarray:
     """N x H x W x 3 uint8 -> N x 3 x H x W float32 in [0, 1] (the model's input)."""
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
-
-
-def preprocess_crop(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """One RGB crop -> 3 x H x W float32 model input."""
-    return to_input(resize_crop(image, height, width)[None])[0]
 
 
 # -- labels (training targets and evaluation truth) ------------------------------------------------------

@@ -1,6 +1,7 @@
 """Text recognition on plate crops: preprocessing, the CRNN through ONNX Runtime, CTC decoding.
 
-The same :func:`preprocess_crop` feeds training and inference, so they never drift apart.
+Training and inference resize, stretch and lay out crops with the same functions (:func:`resize_crop`,
+:func:`lines_side_by_side`, :func:`stretch_contrast`, :func:`to_tensor_layout`), so they never drift apart.
 """
 
 from __future__ import annotations
@@ -281,11 +282,6 @@ def stretch_contrast(batch: np.ndarray, min_span: int) -> np.ndarray:
 def to_tensor_layout(batch: np.ndarray) -> np.ndarray:
     """N x H x W x C uint8 -> N x C x H x W float32 in [0, 1] (the model's input)."""
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
-
-
-def preprocess_crop(image: np.ndarray, height: int, width: int, channels: int, min_contrast: int = 0) -> np.ndarray:
-    """One RGB crop -> C x H x W float32 model input."""
-    return to_tensor_layout(stretch_contrast(resize_crop(image, height, width, channels)[None], min_contrast))[0]
 
 
 def model_batch(crops: Sequence[np.ndarray], line_counts: Sequence[int], height: int, width: int, channels: int,
