@@ -203,6 +203,25 @@ def test_eval_read_prints_metrics_and_writes_a_failure_report(trained_detector, 
     assert "data:image/jpeg;base64," in page and "not detected" in page
 
 
+def test_eval_read_lists_the_failing_photos_it_is_asked_for(trained_detector):
+    from numberplate.runtime import list_shipped_models
+
+    if not list_shipped_models("ocr"):
+        pytest.skip("needs the shipped OCR models")
+    root, _, onnx, _ = trained_detector
+    result = subprocess.run([sys.executable, "-m", "numberplate.cli.main", "eval", "read", "--data",
+                             str(root / "scenes"), "--detector", str(onnx), "--show-errors", "2"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    summary, *failures = result.stdout.splitlines()
+    assert summary.startswith(str(root / "scenes")) and "end-to-end" in summary
+    # The barely trained detector fails on more than two photos: exactly two are listed, each with its problem.
+    assert len(failures) == 2
+    for line in failures:
+        path, problems = line.strip().split(": ", 1)
+        assert path.startswith(str(root / "scenes")) and ("not detected" in problems or "not read" in problems)
+
+
 def test_eval_read_names_a_folder_that_is_not_a_dataset(trained_detector, tmp_path):
     _, _, onnx, _ = trained_detector
     (tmp_path / "empty").mkdir()

@@ -43,6 +43,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     read.add_argument("--data", nargs="+", required=True, metavar="DIR", help="labelled photo sets")
     add_reader_arguments(read, region_help="force this region for every plate (default: the classifier decides)")
     read.add_argument("--report", type=Path, help="write an HTML page with thumbnails of every failure")
+    read.add_argument("--show-errors", type=int, default=0, metavar="N",
+                      help="print up to N photos with a plate not found or not read, and what went wrong")
     read.add_argument("--json", action="store_true", help="print the metrics as one JSON object per set")
     read.set_defaults(func=run_read)
 
@@ -427,6 +429,8 @@ def run_read(args) -> int:
                   + ("" if summary["corner_error"] is None else
                      f", corner error {100 * summary['corner_error']:.1f}% of the plate width")
                   + f"; per photo: {times}; {summary['photos_per_second']:.1f} photos/s")
+            for record, _, _, problems in result["failures"][: args.show_errors]:
+                print(f"  {record.image_path}: {'; '.join(problems)}")
     if args.report:
         write_report(args.report, "numberplate eval read: " + " ".join(args.data), all_failures)
         print(f"report: {args.report}", file=sys.stderr)
