@@ -75,7 +75,8 @@ if has quantize; then
   # convolutions, most of their cost, run on int8 dot products (about 1.5-2x the batched speed on this
   # VNNI CPU) and read the real test sets as well (README "Measured results"). Calibration crops come from
   # each model's own training sets, the same number from each; the command fails if the int8 model reads
-  # fewer than 98% of the held-out (val) crops as the float one. In place: run after export, once.
+  # fewer than 98% of the held-out (val) crops as the float one. Weights use 7 bits (the default): with 8,
+  # CPUs without VNNI (AVX2 only) overflow 16-bit sums and read worse. In place: run after export, once.
   D=../shared/data/ocr
   S=work/synth
   quantize() { name=$1; shift; numberplate quantize "numberplate/weights/$name.onnx" --data "$@" --crops 2000 \
