@@ -79,6 +79,35 @@ def test_universal_model_reads_every_family():
     assert np.mean([r.text == t for r, t in zip(readings, texts)]) >= 0.7
 
 
+def test_large_batches_read_in_parallel_chunks_exactly_as_one_after_another(monkeypatch):
+    import threading
+
+    from numberplate.stages import recognize
+
+    crops, _ = _clean_crops("ua-2015", 40, seed=99)
+    crops = [*crops, *(np.ascontiguousarray(c[:, ::-1]) for c in crops)] * 2  # 160: three chunks of 64
+    assert len(crops) >= recognize.PARALLEL_MIN_CROPS
+    one_by_one = Recognizer(region="ua", threads=1).read_batch(crops)
+    chunk_threads = []
+    read_chunk = Recognizer._read_chunk
+
+    def spy(self, ocr, session, chunk, *args, **kwargs):
+        chunk_threads.append((threading.current_thread().name, session.session.get_session_options().intra_op_num_threads))
+        return read_chunk(self, ocr, session, chunk, *args, **kwargs)
+
+    monkeypatch.setattr(Recognizer, "_read_chunk", spy)
+    parallel = Recognizer(region="ua", threads=2).read_batch(crops)
+    # Every chunk ran on a worker thread with a one-thread session; the readings are those of the plain loop.
+    assert len(chunk_threads) == 3
+    assert all(name.startswith("numberplate-ocr") and threads == 1 for name, threads in chunk_threads)
+    assert [(r.text, r.format_valid) for r in parallel] == [(r.text, r.format_valid) for r in one_by_one]
+    assert [r.confidence for r in parallel] == pytest.approx([r.confidence for r in one_by_one], abs=1e-5)
+    # A photo's few plates keep the multi-threaded session on the calling thread.
+    chunk_threads.clear()
+    Recognizer(region="ua", threads=2).read_batch(crops[:5])
+    assert chunk_threads == [(threading.current_thread().name, 2)]
+
+
 def test_region_mask_keeps_the_output_in_the_region_alphabet():
     crops, _ = _clean_crops("de", 10, seed=3)  # Latin letters a UA plate never has
     allowed = set(get_spec("ua-2015").alphabet) | set(get_spec("ua-1995").alphabet)
