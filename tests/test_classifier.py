@@ -366,6 +366,26 @@ def test_shipped_classifier_knows_plates_from_garbage():
         assert probs == sorted(probs, reverse=True) and result.country_confidence + sum(probs) <= 1 + 1e-5
 
 
+def test_a_dim_crops_region_comes_from_the_crop_stretched_and_its_state_from_the_crop_as_it_is():
+    from numberplate.stages.recognize import stretch_contrast
+
+    rng = np.random.default_rng(7)
+    bright = rng.integers(0, 256, (40, 160, 3), dtype=np.uint8)
+    dim = (60 + bright // 5).astype(np.uint8)  # grey levels span ~50
+    plain, stretching = Classifier(threads=1, region_min_contrast=0), Classifier(threads=1, region_min_contrast=120)
+    both = stretching.classify_probs([bright, dim])
+    as_is = plain.classify_probs([bright, dim])
+    resized = np.stack([resize_crop(dim, plain.height, plain.width)])
+    stretched = plain.classify_probs([stretch_contrast(resized, 120)[0]])
+    # The bright crop is read as it is; the dim one's region from its stretched picture, the rest as it is.
+    for head in ("region", "lines", "state"):
+        assert np.allclose(both[head][0], as_is[head][0], atol=1e-6)
+    assert np.allclose(both["region"][1], stretched["region"][0], atol=1e-6)
+    assert not np.allclose(both["region"][1], as_is["region"][1], atol=1e-3)
+    assert np.allclose(both["state"][1], as_is["state"][1], atol=1e-6)
+    assert np.allclose(both["lines"][1], as_is["lines"][1], atol=1e-6)
+
+
 def test_init_from_exported_onnx_with_other_classes_keeps_the_trunk(tiny_model, states_set):
     config = ClassifyTrainConfig(data=[ClassifySource(str(states_set))], regions=["de", "ua"],
                                  init_from=str(tiny_model), model=ClassifierConfig(widths=(8, 8, 16, 16)))

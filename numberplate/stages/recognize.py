@@ -263,6 +263,21 @@ def _percentiles_u8(cumulative: np.ndarray, size: int, q: float) -> np.ndarray:
     return first + (position - below) * (second - first)
 
 
+def _grey_range(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of an N x M uint8 array, its 1st and 99th percentile grey levels."""
+    cumulative = _cumulative_histograms(flat)
+    low, high = (_percentiles_u8(cumulative, flat.shape[1], q) for q in (1, 99))
+    return low, high
+
+
+def dim_crops(batch: np.ndarray, min_span: int) -> np.ndarray:
+    """Indices of the crops of an N x H x W x C uint8 batch that :func:`stretch_contrast` stretches."""
+    if min_span <= 0 or not len(batch):
+        return np.zeros(0, np.int64)
+    low, high = _grey_range(batch.reshape(len(batch), -1))
+    return np.flatnonzero(high - low < min_span)
+
+
 def stretch_contrast(batch: np.ndarray, min_span: int) -> np.ndarray:
     """Stretch the dim crops of an N x H x W x C uint8 batch: a crop whose grey levels (1st to 99th
     percentile) span fewer than ``min_span`` levels is stretched to span that many, centred on mid-grey;
@@ -271,8 +286,7 @@ def stretch_contrast(batch: np.ndarray, min_span: int) -> np.ndarray:
     if min_span <= 0 or not len(batch):
         return batch
     flat = batch.reshape(len(batch), -1)
-    cumulative = _cumulative_histograms(flat)
-    low, high = (_percentiles_u8(cumulative, flat.shape[1], q) for q in (1, 99))
+    low, high = _grey_range(flat)
     span = high - low
     dim = np.flatnonzero(span < min_span)
     if not len(dim):
