@@ -181,8 +181,10 @@ def quantize_ocr(model: str | Path, data: Sequence[str | Path], out: str | Path,
                                card["alphabet"])
         agreement = float(np.mean([a == b for a, b in zip(expected, actual)]))
         if agreement < min_agreement:
+            hint = "" if reduce_range else (" (8-bit weights overflow on CPUs without VNNI, such as AVX2-only ones: "
+                                            "quantize with 7-bit weights, the default)")
             raise WeightsError(f"{out}: the int8 model reads {agreement:.1%} of {len(check)} held-out crops as the "
-                               f"float model does (at least {min_agreement:.0%} needed); not written")
+                               f"float model does (at least {min_agreement:.0%} needed); not written{hint}")
         size_before = source.path.stat().st_size
         atomic_write_bytes(out, quantized.read_bytes())
     card.update({
