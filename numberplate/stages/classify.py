@@ -17,7 +17,7 @@ import numpy as np
 from numberplate.data.images import read_image
 from numberplate.errors import WeightsError
 from numberplate.runtime import LoadedModel, load_model
-from numberplate.stages.recognize import dim_crops, stretch_contrast
+from numberplate.stages.recognize import stretch_dim_crops
 from numberplate.types import PlateClass
 
 DEFAULT_CLASSIFIER = "classifier-plates"
@@ -221,12 +221,11 @@ class Classifier:
         for start in range(0, len(arrays), BATCH_SIZE):
             batch = np.stack([resize_crop(a, self.height, self.width) for a in arrays[start:start + BATCH_SIZE]])
             outputs = self.model.run_all(to_input(batch))
-            dim = dim_crops(batch, self.region_min_contrast)
+            stretched, dim = stretch_dim_crops(batch, self.region_min_contrast)
             if len(dim):
                 region = self._order[OUTPUTS.index("region")]
                 outputs[region] = outputs[region].copy()
-                stretched = stretch_contrast(batch[dim], self.region_min_contrast)
-                outputs[region][dim] = self.model.run_all(to_input(stretched))[region]
+                outputs[region][dim] = self.model.run_all(to_input(stretched[dim]))[region]
             for key, index in zip(OUTPUTS, self._order):
                 parts[key].append(outputs[index])
         return {k: np.concatenate(v) if v else np.zeros((0, n), np.float32)

@@ -263,19 +263,24 @@ def _percentiles_u8(cumulative: np.ndarray, size: int, q: float) -> np.ndarray:
     return first + (position - below) * (second - first)
 
 
-def _grey_range(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of an N x M uint8 array, its 1st and 99th percentile grey levels."""
+def stretch_dim_crops(batch: np.ndarray, min_span: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stretch_contrast`, and the indices of the crops it stretched (``batch`` itself when none)."""
+    if min_span <= 0 or not len(batch):
+        return batch, np.zeros(0, np.int64)
+    flat = batch.reshape(len(batch), -1)
     cumulative = _cumulative_histograms(flat)
     low, high = (_percentiles_u8(cumulative, flat.shape[1], q) for q in (1, 99))
-    return low, high
-
-
-def dim_crops(batch: np.ndarray, min_span: int) -> np.ndarray:
-    """Indices of the crops of an N x H x W x C uint8 batch that :func:`stretch_contrast` stretches."""
-    if min_span <= 0 or not len(batch):
-        return np.zeros(0, np.int64)
-    low, high = _grey_range(batch.reshape(len(batch), -1))
-    return np.flatnonzero(high - low < min_span)
+    span = high - low
+    dim = np.flatnonzero(span < min_span)
+    if not len(dim):
+        return batch, dim
+    # One 256-entry look-up table per dim crop: the same arithmetic per grey level instead of per pixel.
+    levels = np.arange(256, dtype=np.float64)[None, :]
+    tables = np.clip((levels - low[dim, None]) * (min_span / np.maximum(span[dim], 1.0))[:, None]
+                     + (128 - min_span / 2), 0, 255).astype(np.uint8)
+    out = flat.copy()
+    out[dim] = tables.ravel()[flat[dim] + (np.arange(len(dim)) * 256)[:, None]]
+    return out.reshape(batch.shape), dim
 
 
 def stretch_contrast(batch: np.ndarray, min_span: int) -> np.ndarray:
@@ -283,21 +288,7 @@ def stretch_contrast(batch: np.ndarray, min_span: int) -> np.ndarray:
     percentile) span fewer than ``min_span`` levels is stretched to span that many, centred on mid-grey;
     the others are returned as they are. Night shots and hazy small plates then look like the well-lit
     crops most training samples are. ``min_span`` 0 = off (a model card's ``input.min_contrast``)."""
-    if min_span <= 0 or not len(batch):
-        return batch
-    flat = batch.reshape(len(batch), -1)
-    low, high = _grey_range(flat)
-    span = high - low
-    dim = np.flatnonzero(span < min_span)
-    if not len(dim):
-        return batch
-    # One 256-entry look-up table per dim crop: the same arithmetic per grey level instead of per pixel.
-    levels = np.arange(256, dtype=np.float64)[None, :]
-    tables = np.clip((levels - low[dim, None]) * (min_span / np.maximum(span[dim], 1.0))[:, None]
-                     + (128 - min_span / 2), 0, 255).astype(np.uint8)
-    out = flat.copy()
-    out[dim] = tables.ravel()[flat[dim] + (np.arange(len(dim)) * 256)[:, None]]
-    return out.reshape(batch.shape)
+    return stretch_dim_crops(batch, min_span)[0]
 
 
 def to_tensor_layout(batch: np.ndarray) -> np.ndarray:
