@@ -259,3 +259,60 @@ def test_a_covered_older_design_is_covered_where_its_text_is(fonts):
         break
     else:
         pytest.fail("no FNI plate without its band in 6 draws")
+
+
+def _text_crop(contrast: float, height: int = 20):
+    """A 3-character grey crop: characters ``contrast`` grey levels darker than the plate, their ink and boxes."""
+    crop = np.full((height + 10, 90, 3), 180.0, np.float32)
+    ink = np.zeros(crop.shape[:2], np.float32)
+    boxes = []
+    for k in range(3):
+        x0 = 10 + 28 * k
+        ink[5:5 + height, x0:x0 + 4] = 1.0  # a vertical stroke per character
+        ink[5:9, x0:x0 + 14] = 1.0  # and a bar across its top
+        boxes.append((x0, 5, x0 + 14, 5 + height))
+    crop[ink > 0] -= contrast
+    return crop.astype(np.uint8), ink, np.array(boxes, np.float32)
+
+
+def test_legibility_sees_how_far_the_characters_stand_out():
+    from numberplate.synth.augment import measure_legibility
+
+    crop, ink, boxes = _text_crop(120)
+    clear = measure_legibility(crop, ink, boxes, 1.0)
+    assert clear.contrast == pytest.approx(120, abs=1) and clear.height == 20 and clear.inside and clear.readable()
+    crop[:, 60:] = 180  # the third character lost in glare
+    washed = measure_legibility(crop, ink, boxes, 1.0)
+    assert washed.contrast < 1 and not washed.readable()
+    # Shrunk to a quarter on the way and enlarged again: 5 pixels of detail, too few to read.
+    assert measure_legibility(*_text_crop(120), 0.25).height == 5
+    assert not measure_legibility(*_text_crop(120), 0.25).readable()
+    crop, ink, boxes = _text_crop(120)
+    assert not measure_legibility(crop, ink, boxes + [40, 0, 40, 0], 1.0).inside  # cut off at the right edge
+
+
+def test_capture_measured_makes_the_same_crop_as_capture(fonts):
+    from numberplate.synth.augment import capture_measured
+
+    plate = render_plate(get_spec("pl"), "WA12345", np.random.default_rng(1), fonts, px_per_mm=1.0)
+    assert plate.ink is not None and plate.ink.shape == plate.mask.shape and plate.ink.max() == 255
+    for seed in range(6):
+        crop, legibility = capture_measured(plate, np.random.default_rng(seed))
+        assert np.array_equal(crop, capture(plate, np.random.default_rng(seed)))
+        assert legibility.contrast >= 0 and legibility.height > 0
+    # 60-pixel crops: characters 25-35 px tall, less where the capture went through a smaller size on the way.
+    heights = [capture_measured(plate, np.random.default_rng(seed), out_height=60)[1].height for seed in range(8)]
+    assert all(5 < h < 45 for h in heights) and max(heights) > 22
+
+
+def test_ocr_sets_hold_only_legible_crops(tmp_path):
+    from numberplate.synth.augment import MIN_GLYPH_CONTRAST, MIN_GLYPH_HEIGHT
+
+    out = tmp_path / "synth"
+    assert main(["synth", "ocr", "--region", "br", "--count", "60", "--out", str(out), "--seed", "2"]) == 0
+    anns = [json.loads(p.read_text()) for p in out.glob("*/ann/*.json")]
+    assert len(anns) == 60
+    for ann in anns:
+        legibility = ann["legibility"]
+        assert legibility["inside"] and legibility["char_height"] >= MIN_GLYPH_HEIGHT
+        assert legibility["contrast"] >= MIN_GLYPH_CONTRAST

@@ -6,10 +6,85 @@ optics (blur) -> sensor (down-scaling, noise, colour) -> encoder (JPEG).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from numberplate.synth.render import RenderedPlate
+
+# A crop whose every character keeps this much (grey levels, between its strokes and the plate around
+# them), this tall (pixels, at the coarsest resolution the capture passed through) and inside the crop is
+# one a person can read; the OCR sets draw another crop otherwise (see :func:`Legibility.readable`).
+# Set by eye on galleries of captured US/BR/AR plates: below 6 pixels characters are guesses, and a contrast
+# under 10 is a character lost in glare, shadow or a dark frame.
+MIN_GLYPH_CONTRAST = 10.0
+MIN_GLYPH_HEIGHT = 6.0
+
+
+@dataclass(frozen=True)
+class Legibility:
+    """How well the worst character of a captured plate survived the camera.
+
+    Attributes:
+        contrast: the lowest, over characters, grey-level difference between the character's strokes and the
+            plate around them in the final crop (blur, glare, shadow, dirt, low contrast and noise all lower it).
+        height: the smallest character height in pixels at the coarsest resolution the crop went through.
+        inside: every character lies wholly inside the crop (none cut off by its edges).
+    """
+
+    contrast: float
+    height: float
+    inside: bool
+
+    def readable(self, min_contrast: float = MIN_GLYPH_CONTRAST, min_height: float = MIN_GLYPH_HEIGHT) -> bool:
+        return self.inside and self.contrast >= min_contrast and self.height >= min_height
+
+
+def _glyph_boxes(ink: np.ndarray) -> np.ndarray:
+    """Boxes (N x 4: x0, y0, x1, y1) of the characters in an ink mask; separators (dashes, dots) and specks
+    of anti-aliasing, much shorter than the characters, are dropped."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats((ink > 127).astype(np.uint8), connectivity=8)
+    stats = stats[1:]
+    if not len(stats):
+        return np.zeros((0, 4), np.float32)
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    keep = stats[heights >= 0.6 * heights.max()]
+    x, y, w, h = (keep[:, k].astype(np.float32) for k in
+                  (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    return np.stack([x, y, x + w, y + h], axis=1)
+
+
+def measure_legibility(crop: np.ndarray, ink: np.ndarray, boxes: np.ndarray, detail_scale: float) -> Legibility:
+    """Judge the characters of a final crop.
+
+    Args:
+        crop: the final crop, H x W x 3 uint8.
+        ink: H x W float32 in [0, 1], the characters' strokes carried through the same geometry.
+        boxes: N x 4 character boxes (x0, y0, x1, y1) in crop pixels.
+        detail_scale: the coarsest scale the crop went through relative to its final size (< 1 when it was
+            shrunk below the final size and enlarged again: its characters hold that much less detail).
+    """
+    if not len(boxes):
+        return Legibility(0.0, 0.0, False)
+    h, w = crop.shape[:2]
+    grey = crop.astype(np.float32).mean(axis=2)
+    inside = bool(np.all(boxes[:, 0] >= -1) and np.all(boxes[:, 1] >= -1)
+                  and np.all(boxes[:, 2] <= w + 1) and np.all(boxes[:, 3] <= h + 1))
+    contrasts, heights = [], []
+    for x0, y0, x1, y1 in boxes:
+        heights.append((y1 - y0) * detail_scale)
+        pad = max(1.0, 0.15 * (y1 - y0))
+        xa, ya = int(np.clip(np.floor(x0 - pad), 0, w)), int(np.clip(np.floor(y0 - pad), 0, h))
+        xb, yb = int(np.clip(np.ceil(x1 + pad), 0, w)), int(np.clip(np.ceil(y1 + pad), 0, h))
+        strokes, shade = ink[ya:yb, xa:xb], grey[ya:yb, xa:xb]
+        if strokes.size == 0 or strokes.max() < 0.05:
+            contrasts.append(0.0)
+            continue
+        on = strokes >= 0.6 * strokes.max()
+        off = strokes <= 0.05
+        contrasts.append(float(abs(shade[on].mean() - shade[off].mean())) if off.any() else 0.0)
+    return Legibility(min(contrasts), min(heights), inside)
 
 
 def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
@@ -30,6 +105,15 @@ def capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | No
         rng: randomness.
         out_height: crop height in pixels (default: random, so characters end up ~12-45 px tall).
     """
+    return capture_measured(plate, rng, out_height)[0]
+
+
+def capture_measured(plate: RenderedPlate, rng: np.random.Generator,
+                     out_height: int | None = None) -> tuple[np.ndarray, Legibility | None]:
+    """:func:`capture`, and how legible its characters stayed (None when ``plate`` has no ink mask).
+
+    The measurement draws nothing from ``rng``: the crop is the one :func:`capture` makes.
+    """
     lines = max(1, len(plate.lines))
     target_h = out_height or int(rng.uniform(22, 80) * (1 + 0.5 * (lines > 1)))
     # Work at about twice the output resolution: everything after is cheaper and looks the same.
@@ -40,7 +124,8 @@ def capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | No
                               cv2.resize(plate.mask, size, interpolation=cv2.INTER_AREA),
                               plate.corners * np.array([(size[0] - 1) / (plate.image.shape[1] - 1),
                                                         (size[1] - 1) / (plate.image.shape[0] - 1)], np.float32),
-                              plate.lines)
+                              plate.lines, plate.design,
+                              None if plate.ink is None else cv2.resize(plate.ink, size, interpolation=cv2.INTER_AREA))
     ph, pw = plate.image.shape[:2]
 
     # Perspective: jitter the plate's corners as a 3D turn would (one side shorter) plus roll and shear.
@@ -70,6 +155,13 @@ def capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | No
     dst = dst - origin
     matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     warped = cv2.warpPerspective(plate.image, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
+    ink = boxes = None
+    if plate.ink is not None:
+        ink = cv2.warpPerspective(plate.ink, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
+        boxes = _glyph_boxes(plate.ink)
+        corners = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], axis=1)
+        corners = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), matrix).reshape(-1, 4, 2)
+        boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)
     alpha = cv2.warpPerspective(plate.mask, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
     crop = _background(crop_h, crop_w, rng)
     if rng.random() < 0.2:  # a dark plate frame around the plate
@@ -92,8 +184,10 @@ def capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | No
     # Sensor: scale to the output size, sometimes through an even smaller one.
     scale = target_h / crop.shape[0]
     target_w = max(8, int(crop.shape[1] * scale))
+    detail_scale = 1.0
     if rng.random() < 0.3:
         f = rng.uniform(0.4, 0.8)
+        detail_scale = f
         crop = cv2.resize(crop, (max(4, int(target_w * f)), max(4, int(target_h * f))), interpolation=cv2.INTER_AREA)
     crop = cv2.resize(crop, (target_w, target_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
@@ -117,4 +211,8 @@ def capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | No
         ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok:
             crop = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    return crop
+    if ink is None:
+        return crop, None
+    final_ink = cv2.resize(ink, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    boxes = boxes * np.array([crop.shape[1] / crop_w, crop.shape[0] / crop_h] * 2, np.float32)
+    return crop, measure_legibility(crop, final_ink, boxes, detail_scale)

@@ -15,6 +15,9 @@ from numberplate.errors import InputError
 from numberplate.regions import RegionSpec, all_specs, resolve
 from numberplate.synth.jobs import chunk_starts, run_chunks, split_boundaries, split_of, split_sizes
 
+# Draws per item before a crop whose text stayed legible is given up on (and the last one is kept).
+LEGIBLE_ATTEMPTS = 10
+
 
 def specs_for(regions: list[str]) -> list[RegionSpec]:
     """The plate types behind region arguments (country codes, type codes or ``all``)."""
@@ -49,7 +52,7 @@ def _generate_range(job: _Job) -> int:
     import cv2
 
     from numberplate.regions import get_spec
-    from numberplate.synth.augment import capture
+    from numberplate.synth.augment import capture_measured
     from numberplate.synth.fonts import FontBook
     from numberplate.synth.render import render_plate
 
@@ -57,19 +60,33 @@ def _generate_range(job: _Job) -> int:
     specs = [get_spec(c) for c in job.spec_codes]
     probabilities = np.array(job.weights) / sum(job.weights)
     for index in range(job.start, job.stop):
-        # One generator per item: the same seed gives the same dataset whatever --jobs is.
-        rng = np.random.default_rng([job.seed, index])
-        spec = specs[int(rng.choice(len(specs), p=probabilities))]
-        text = spec.sample_text(random.Random(int(rng.integers(1 << 62))))
-        plate = render_plate(spec, text, rng, fonts)
-        crop = capture(plate, rng)
+        # One generator per item and draw: the same seed gives the same dataset whatever --jobs is. A crop
+        # no person could read (characters blurred or shrunk to a few pixels, lost in glare, cut off) would
+        # teach the recognizer to guess and count against it on val: the item is drawn again.
+        for attempt in range(LEGIBLE_ATTEMPTS):
+            rng = np.random.default_rng([job.seed, index] + ([attempt] if attempt else []))
+            spec = specs[int(rng.choice(len(specs), p=probabilities))]
+            text = spec.sample_text(random.Random(int(rng.integers(1 << 62))))
+            plate = render_plate(spec, text, rng, fonts)
+            crop, legibility = capture_measured(plate, rng)
+            if legibility is None or legibility.readable():
+                break
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
         record = OcrRecord(name=f"{spec.code}-{index:07d}", image_path=Path(), text=text, region=spec.code,
                            count_lines=spec.count_lines, state="readable", moderated=True,
-                           extra={"visual_lines": plate.lines, "synthetic": True})
+                           extra={"visual_lines": plate.lines, "synthetic": True, **_legibility_fields(legibility)})
         write_record(Path(job.out_dir) / split_of(index, job.splits), record, image_bytes=buf.tobytes(),
                      image_suffix=".jpg")
     return job.stop - job.start
+
+
+def _legibility_fields(legibility) -> dict:
+    """The worst character's contrast and height, kept in the annotation for anyone filtering the set."""
+    if legibility is None:
+        return {}
+    return {"legibility": {"contrast": round(float(legibility.contrast), 1),
+                           "char_height": round(float(legibility.height), 1),
+                           "inside": bool(legibility.inside)}}
 
 
 def generate(regions: list[str], count: int, out_dir: str | Path, seed: int = 0,

@@ -55,6 +55,9 @@ class RenderedPlate:
         lines: the text lines as printed (visual order, with separators).
         design: the type as drawn, an older design of it when one was picked (see :func:`period_design`); None
             for pictures that are not rendered plates.
+        ink: H x W uint8, 255 where the plate's text characters are printed (not the band, marks or
+            wear); None for pictures that are not rendered plates. It lets the capture judge whether the
+            text is still legible after the camera effects.
     """
 
     image: np.ndarray
@@ -62,6 +65,7 @@ class RenderedPlate:
     corners: np.ndarray
     lines: list[str]
     design: RegionSpec | None = None
+    ink: np.ndarray | None = None
 
 
 def _pick(choices, rng: np.random.Generator):
@@ -154,7 +158,8 @@ def _square_glyphs(draw, text: str, font, origin: tuple[int, int], square: str, 
             draw.line((box[0] + 0.55 * w, box[1] + 0.68 * h, box[2] + 0.04 * w, box[3] + 0.06 * h), fill=255, width=width)
 
 
-def _paste_text(plate: np.ndarray, mask: np.ndarray, x: int, y_bottom: int, color, rng, emboss: bool) -> None:
+def _paste_text(plate: np.ndarray, mask: np.ndarray, x: int, y_bottom: int, color, rng, emboss: bool,
+                ink: np.ndarray | None = None) -> None:
     h, w = mask.shape
     y = max(0, y_bottom - h)
     x = max(0, x)
@@ -173,6 +178,8 @@ def _paste_text(plate: np.ndarray, mask: np.ndarray, x: int, y_bottom: int, colo
         region = region * (1 - light) + 255 * light
     region = region * (1 - alpha) + np.array(color, np.float32) * alpha
     plate[y:y + h, x:x + w] = np.clip(region, 0, 255).astype(np.uint8)
+    if ink is not None:
+        np.maximum(ink[y:y + h, x:x + w], mask[:h, :w], out=ink[y:y + h, x:x + w])
 
 
 def _fit_line(mask: np.ndarray, max_width: int) -> np.ndarray:
@@ -482,6 +489,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     left, right = _draw_edge_marks(draw, spec, (left, right), plate_w, plate_h, band_w, fonts, rng)
 
     plate = np.array(image)
+    ink = np.zeros((plate_h, plate_w), np.uint8)
     fonts_for_spec = fonts.available(style.fonts)
     font_path = _pick(fonts_for_spec, rng) if rng.random() < 0.3 else fonts_for_spec[0]
     stretch = float(style.options.get("stretch", 1.0)) if "OSP-DIN" in font_path.name else 1.0
@@ -513,7 +521,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         region_mask = _text_mask(region, font_path, int(plate_h * 0.5), fonts, stretch * 0.95)
         region_mask = _fit_line(region_mask, int(box_w * 0.85))
         _paste_text(plate, region_mask, right + (box_w - region_mask.shape[1]) // 2,
-                    int(plate_h * (0.62 if spec.country == "ru" else 0.78)), foreground, rng, emboss)
+                    int(plate_h * (0.62 if spec.country == "ru" else 0.78)), foreground, rng, emboss, ink)
         lines = [main_text]
         printed.append(region)
 
@@ -536,7 +544,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         if not cut:
             mask = _fit_line(_text_mask(shown, font_path, char_h, fonts, stretch, **glyphs), area_x1 - area_x0)
             x = area_x0 + (area_x1 - area_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
-            _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss)
+            _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss, ink)
             continue
         # The district, then the seals or crest in a gap, then the rest of the line.
         head = _text_mask(shown[:cut].rstrip(" -"), font_path, char_h, fonts, stretch, **glyphs)
@@ -546,8 +554,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         head, tail = _fit_line(head, int(head.shape[1] * scale)), _fit_line(tail, int(tail.shape[1] * scale))
         gap = int(gap * scale)
         x = area_x0 + (area_x1 - area_x0 - head.shape[1] - gap - tail.shape[1]) // 2 + int(rng.integers(-2, 3))
-        _paste_text(plate, head, x, y_bottom, foreground, rng, emboss)
-        _paste_text(plate, tail, x + head.shape[1] + gap, y_bottom, foreground, rng, emboss)
+        _paste_text(plate, head, x, y_bottom, foreground, rng, emboss, ink)
+        _paste_text(plate, tail, x + head.shape[1] + gap, y_bottom, foreground, rng, emboss, ink)
         _draw_gap_mark(plate, gap_mark, (x + head.shape[1] + gap / 2, y_bottom - char_h / 2), char_h, rng)
 
     _wear(plate, rng, ppm)
@@ -560,7 +568,7 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
             cv2.circle(mask, (min(max(cx, radius), plate_w - 1 - radius), min(max(cy, radius), plate_h - 1 - radius)),
                        radius, 255, -1)
     corners = np.array([[0, 0], [plate_w - 1, 0], [plate_w - 1, plate_h - 1], [0, plate_h - 1]], np.float32)
-    return RenderedPlate(plate, mask, corners, printed, spec)
+    return RenderedPlate(plate, mask, corners, printed, spec, ink)
 
 
 def _wear(plate: np.ndarray, rng: np.random.Generator, ppm: float) -> None:
