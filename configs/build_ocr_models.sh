@@ -10,6 +10,8 @@ STAGES=${STAGES:-"synth universal finetune export quantize"}
 has() { [[ " $STAGES " == *" $1 "* ]]; }
 
 if has synth; then
+  # Items are named by type and number: a redrawn set must not keep the last one's items of other names.
+  rm -rf work/synth/ua work/synth/ru work/synth/kz work/synth/eu work/synth/multi work/synth/ua-multi work/synth/other
   numberplate synth ocr --region ua --count 30000 --max-lines 1 --seed 1 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ua
   numberplate synth ocr --region ru --region by --count 30000 --max-lines 1 --seed 2 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ru
   numberplate synth ocr --region kz --count 12000 --max-lines 1 --seed 3 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/kz

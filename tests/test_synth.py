@@ -316,3 +316,11 @@ def test_ocr_sets_hold_only_legible_crops(tmp_path):
         legibility = ann["legibility"]
         assert legibility["inside"] and legibility["char_height"] >= MIN_GLYPH_HEIGHT
         assert legibility["contrast"] >= MIN_GLYPH_CONTRAST
+
+
+def test_drawing_into_a_folder_that_holds_a_set_warns(tmp_path, capsys):
+    out = tmp_path / "synth"
+    assert main(["synth", "ocr", "--region", "kz", "--count", "4", "--out", str(out), "--seed", "1"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["synth", "ocr", "--region", "kz", "--count", "4", "--out", str(out), "--seed", "2"]) == 0
+    assert f"{out} already holds 4 annotated items" in capsys.readouterr().err

@@ -4,6 +4,7 @@ crops in every state (classifier)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -79,6 +80,7 @@ def run_classify(args) -> int:
     _need_pillow()
     from numberplate.synth.states import generate_states
 
+    _warn_if_not_empty(args.out)
     generate_states(args.count, args.out, seed=args.seed, font_dirs=tuple(args.fonts),
                     backgrounds=tuple(args.backgrounds), jobs=args.jobs, regions=tuple(args.region or ["all"]),
                     val_fraction=args.val_fraction, test_fraction=args.test_fraction)
@@ -104,10 +106,20 @@ def _need_pillow() -> None:
         raise ConfigError("the generator needs Pillow: pip install -e .[synth]") from None
 
 
+def _warn_if_not_empty(out) -> None:
+    """Items are named by type and number: drawing into a folder that holds a set replaces only the items of
+    the same names, so a set drawn with other settings would keep some of the old one's."""
+    held = sum(1 for split in ("train", "val", "test") for _ in (Path(out) / split / "ann").glob("*.json"))
+    if held:
+        print(f"warning: {out} already holds {held} annotated items; those with the names drawn now are "
+              "replaced, the others stay (remove the folder first to redraw the set)", file=sys.stderr)
+
+
 def run_ocr(args) -> int:
     _need_pillow()
     from numberplate.synth.ocr_dataset import generate
 
+    _warn_if_not_empty(args.out)
     generate(args.region, args.count, args.out, seed=args.seed, font_dirs=tuple(args.fonts), jobs=args.jobs,
              val_fraction=args.val_fraction, test_fraction=args.test_fraction, max_lines=args.max_lines)
     return 0
