@@ -407,6 +407,44 @@ def _draw_us_extras(draw: ImageDraw.ImageDraw, plate_w: int, plate_h: int, backg
     return bottom
 
 
+#: Share of US plates with a mark beside the number that is not part of it (a county code or plate class in small
+#: stacked characters, a badge of a sponsor or cause): real ones are read as extra characters otherwise.
+US_SIDE_MARK_SHARE = 0.3
+
+
+def _draw_us_side_mark(draw: ImageDraw.ImageDraw, plate_w: int, plate_h: int, band: tuple[int, int],
+                       span: tuple[int, int], ink, fonts: FontBook, rng) -> tuple[int, int]:
+    """A mark at one end of the number's row (``band``: its top and bottom, ``span``: the free columns): two
+    small characters stacked (Wyoming's county number, New Jersey's "RM", a "DV" class) or a coloured badge
+    with a short word or number (a sponsor's "56", an "USA"). Returns ``span`` less the columns it took."""
+    top, bottom = band
+    left, right = span
+    height = bottom - top
+    font_paths = fonts.available(GENERIC_TEXT_FONTS)
+    stacked = rng.random() < 0.55
+    width = int(plate_w * (rng.uniform(0.07, 0.11) if stacked else rng.uniform(0.13, 0.2)))
+    on_left = rng.random() < 0.6
+    x0 = left + int(plate_w * 0.01) if on_left else right - int(plate_w * 0.01) - width
+    chars = LATIN_LETTERS + DIGITS
+    if stacked:
+        size = max(6, int(height * rng.uniform(0.3, 0.4)))
+        font = fonts.load(_pick(font_paths, rng), size)
+        colour = _jitter(ink, rng, 30)
+        for k in range(2):
+            cy = top + height * (0.3 + 0.4 * k)
+            draw.text((x0 + width / 2, cy), chars[int(rng.integers(len(chars)))], font=font, fill=colour, anchor="mm")
+    else:
+        y0, y1 = top + height * rng.uniform(0.0, 0.15), bottom - height * rng.uniform(0.0, 0.15)
+        fill = _jitter(_pick(US_INKS + STICKER_COLOURS[:-1], rng), rng, 30)
+        draw.rounded_rectangle((x0, y0, x0 + width, y1), radius=int(width * 0.15), fill=fill)
+        word = "".join(chars[int(rng.integers(len(chars)))] for _ in range(int(rng.integers(1, 4))))
+        font = fonts.load(_pick(font_paths, rng), max(6, int((y1 - y0) * rng.uniform(0.35, 0.55))))
+        draw.text((x0 + width / 2, (y0 + y1) / 2), word, font=font, fill=_jitter((245, 245, 245), rng, 10),
+                  anchor="mm")
+    gap = int(plate_w * 0.02)
+    return (x0 + width + gap, right) if on_left else (left, x0 - gap)
+
+
 #: Share of British plates drawn in the pre-1973 look (silver on black, no band), still on classic cars.
 OLD_BLACK_SHARE = 0.15
 
@@ -487,6 +525,11 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
                                outline=_jitter((200, 30, 40), rng, 15) if red_border else foreground,
                                width=border + max(1, int(ppm * 2)) if red_border else border)
     left, right = _draw_edge_marks(draw, spec, (left, right), plate_w, plate_h, band_w, fonts, rng)
+    if us_tint and rng.random() < US_SIDE_MARK_SHARE:
+        margin = float(style.options.get("margin", 0.1))
+        left, right = _draw_us_side_mark(draw, plate_w, plate_h, (top + int(plate_h * margin),
+                                         plate_h - max(bottom, int(plate_h * margin))), (left, right), foreground,
+                                         fonts, rng)
 
     plate = np.array(image)
     ink = np.zeros((plate_h, plate_w), np.uint8)
