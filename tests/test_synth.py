@@ -324,3 +324,35 @@ def test_drawing_into_a_folder_that_holds_a_set_warns(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
     assert main(["synth", "ocr", "--region", "kz", "--count", "4", "--out", str(out), "--seed", "2"]) == 0
     assert f"{out} already holds 4 annotated items" in capsys.readouterr().err
+
+
+def _marks_beside_the_number(plate) -> bool:
+    """Strong ink outside the number's columns, in its rows, away from the plate's edges."""
+    h, w = plate.ink.shape
+    cols = np.where((plate.ink > 127).any(axis=0))[0]
+    rows = np.where((plate.ink > 127).any(axis=1))[0]
+    grey = plate.image.astype(np.float32).mean(axis=2)[rows.min():rows.max() + 1]
+    field = np.median(grey)
+    outside = np.r_[int(w * 0.04):max(int(w * 0.04), cols.min() - 3), min(w, cols.max() + 4):int(w * 0.96)]
+    return bool(outside.size) and bool((np.abs(grey[:, outside] - field) > 70).mean(axis=0).max() > 0.2)
+
+
+def test_us_plates_carry_marks_beside_the_number_that_are_not_part_of_it(fonts, monkeypatch):
+    import numberplate.synth.render as render
+
+    spec = get_spec("us")
+    def plates():
+        return [render.render_plate(spec, spec.sample_text(random.Random(seed)), np.random.default_rng(seed), fonts,
+                                    px_per_mm=1.0) for seed in range(8)]
+    monkeypatch.setattr(render, "US_SIDE_MARK_SHARE", 1.0)
+    marked = plates()
+    monkeypatch.setattr(render, "US_SIDE_MARK_SHARE", 0.0)
+    plain = plates()
+    assert sum(_marks_beside_the_number(p) for p in marked) >= 7
+    assert sum(_marks_beside_the_number(p) for p in plain) <= 3  # stickers and emblems, now and then
+
+    def span(plate):  # the share of the plate's width the number takes
+        cols = np.where((plate.ink > 127).any(axis=0))[0]
+        return (cols.max() - cols.min()) / plate.ink.shape[1]
+    # The mark takes columns of its own: the number is set in what is left, not printed over.
+    assert np.mean([span(p) for p in marked]) < np.mean([span(p) for p in plain]) - 0.05
