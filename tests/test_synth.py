@@ -356,3 +356,11 @@ def test_us_plates_carry_marks_beside_the_number_that_are_not_part_of_it(fonts, 
         return (cols.max() - cols.min()) / plate.ink.shape[1]
     # The mark takes columns of its own: the number is set in what is left, not printed over.
     assert np.mean([span(p) for p in marked]) < np.mean([span(p) for p in plain]) - 0.05
+
+
+def test_a_blank_plate_is_captured_and_never_legible(fonts):
+    from numberplate.synth.augment import capture_measured
+
+    plate = render_plate(get_spec("de"), "", np.random.default_rng(2), fonts)
+    crop, legibility = capture_measured(plate, np.random.default_rng(2))
+    assert crop.ndim == 3 and not legibility.readable() and legibility.height == 0

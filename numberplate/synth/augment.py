@@ -159,9 +159,10 @@ def capture_measured(plate: RenderedPlate, rng: np.random.Generator,
     if plate.ink is not None:
         ink = cv2.warpPerspective(plate.ink, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
         boxes = _glyph_boxes(plate.ink)
-        corners = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], axis=1)
-        corners = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), matrix).reshape(-1, 4, 2)
-        boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)
+        if len(boxes):  # a blank plate has none (and is never legible)
+            corners = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], axis=1)
+            corners = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), matrix).reshape(-1, 4, 2)
+            boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)
     alpha = cv2.warpPerspective(plate.mask, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
     crop = _background(crop_h, crop_w, rng)
     if rng.random() < 0.2:  # a dark plate frame around the plate
