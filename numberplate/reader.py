@@ -33,6 +33,10 @@ UNREADABLE_STATES = ("garbage", "empty")
 #: the format does not confirm read: sign and sticker words 0.92-1.0 (TEXAS, RESIDENT: kept either way), one
 #: vanity plate 0.865 (CCLVN3), then nothing above 0.61 (a lone "8"): 0.8 sits in that gap.
 CONFIDENT_READING = 0.8
+#: ... and a format-fitting reading confirms only when this confident. Among the weak detections confirmed by the
+#: format alone on the same photos, plates read 0.49-1.0 and all of the plate-free photos' texts 0.28 or less
+#: (garbage read as a guess that fits a Brazilian or Argentinian format): 0.4 sits in that gap.
+FORMAT_READING = 0.4
 
 
 @cache
@@ -165,14 +169,16 @@ class Reader:
     def _confirmed(self, detection, reading: TextReading | None, plate_class: PlateClass | None) -> bool:
         """A strong detection always; a weak one only as a readable plate whose text fits a format of the
         classified country (not of a next country: American formats fit most short strings of sign text),
-        or whose text is read with CONFIDENT_READING or more."""
+        or whose text is read with CONFIDENT_READING or more. A format-fitting text read with less than
+        FORMAT_READING confidence does not confirm: formats fit much sign text read as a guess."""
         if self.confirm_threshold is None or detection.score >= self.threshold:
             return True
         if plate_class is None or plate_class.state != "readable" or reading is None or not reading.text:
             return False
         if reading.confidence >= CONFIDENT_READING:
             return True
-        return bool(reading.format_valid) and (self.region is not None or reading.region == plate_class.country)
+        return (bool(reading.format_valid) and reading.confidence >= FORMAT_READING
+                and (self.region is not None or reading.region == plate_class.country))
 
     def plan(self, plate_class: PlateClass | None) -> tuple[str | None, int] | None:
         """``(region to read it as, lines)`` for one crop; None = do not read it."""

@@ -96,12 +96,25 @@ class FixedDetector:
 def test_weak_detections_need_the_classifier_and_the_format_to_agree(score, verdict, kept, monkeypatch):
     monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", 1.01)  # the example reads at 1.000: rule off
     reader = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False)
-    assert reader.threshold == 0.35 and reader.confirm_threshold == 0.25
+    assert reader.threshold == 0.35 and reader.confirm_threshold == 0.2
     plates = reader("examples/car-ua.jpg").plates
     assert len(plates) == (1 if kept else 0)
     off = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False,
                  confirm_threshold=None)
     assert len(off("examples/car-ua.jpg").plates) == 1  # without the rule the detector's word is final
+
+
+@pytest.mark.parametrize(("format_reading", "kept"), [(0.4, True), (1.01, False)])
+def test_a_weak_detection_is_not_confirmed_by_a_format_fitting_guess(format_reading, kept, monkeypatch):
+    # Plate-free photos: garbage read with confidence 0.0-0.28 as a string that fits a loose format.
+    monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", 1.01)  # the example reads at 1.000: rule off
+    monkeypatch.setattr("numberplate.reader.FORMAT_READING", format_reading)
+    verdict = PlateClass("ua-2015", 0.95, 1, 0.99, "readable", 0.99)
+    reader = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False)
+    plates = reader("examples/car-ua.jpg").plates
+    assert len(plates) == (1 if kept else 0)
+    strong = Reader(detector=FixedDetector(0.5), classifier=FixedClassifier(verdict), use_refiner=False)
+    assert len(strong("examples/car-ua.jpg").plates) == 1  # a strong detection needs no confirming
 
 
 def test_a_reading_that_fits_no_format_of_its_country_tries_the_next_countries_of_the_same_model():
