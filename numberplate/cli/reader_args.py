@@ -7,8 +7,8 @@ import argparse
 from numberplate.batch import ReaderOptions
 
 CONFIRM_THRESHOLD_HELP = ("weak detections scoring from this up to --threshold are kept only as readable plates whose "
-                          "text fits their region's format (default %(default)s; give the --threshold value to turn "
-                          "this off)")
+                          "text fits their region's format and is read with some confidence, or is read very "
+                          "confidently (default %(default)s; give the --threshold value to turn this off)")
 NEXT_COUNTRIES_HELP = ("when a reading fits no plate format of the classified country, try the classifier's next "
                        "this-many countries read by the same OCR model and keep the first whose format it fits "
                        "(default %(default)s; 0 = never)")
