@@ -109,7 +109,9 @@ def _need_pillow() -> None:
 def _warn_if_not_empty(out) -> None:
     """Items are named by type and number: drawing into a folder that holds a set replaces only the items of
     the same names, so a set drawn with other settings would keep some of the old one's."""
-    held = sum(1 for split in ("train", "val", "test") for _ in (Path(out) / split / "ann").glob("*.json"))
+    from numberplate.data.nomeroff import SPLITS
+
+    held = sum(1 for split in SPLITS for _ in (Path(out) / split / "ann").glob("*.json"))
     if held:
         print(f"warning: {out} already holds {held} annotated items; those with the names drawn now are "
               "replaced, the others stay (remove the folder first to redraw the set)", file=sys.stderr)

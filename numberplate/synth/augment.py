@@ -44,7 +44,7 @@ class Legibility:
 def _glyph_boxes(ink: np.ndarray) -> np.ndarray:
     """Boxes (N x 4: x0, y0, x1, y1) of the characters in an ink mask; separators (dashes, dots) and specks
     of anti-aliasing, much shorter than the characters, are dropped."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats((ink > 127).astype(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats((ink > 127).astype(np.uint8), connectivity=8)
     stats = stats[1:]
     if not len(stats):
         return np.zeros((0, 4), np.float32)
@@ -105,7 +105,7 @@ def capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | No
         rng: randomness.
         out_height: crop height in pixels (default: random, so characters end up ~12-45 px tall).
     """
-    return capture_measured(plate, rng, out_height)[0]
+    return _capture(plate, rng, out_height, measure=False)[0]
 
 
 def capture_measured(plate: RenderedPlate, rng: np.random.Generator,
@@ -114,6 +114,12 @@ def capture_measured(plate: RenderedPlate, rng: np.random.Generator,
 
     The measurement draws nothing from ``rng``: the crop is the one :func:`capture` makes.
     """
+    return _capture(plate, rng, out_height, measure=True)
+
+
+def _capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | None,
+             measure: bool) -> tuple[np.ndarray, Legibility | None]:
+    """The crop, and its legibility when ``measure`` (the classifier's sets skip that work)."""
     lines = max(1, len(plate.lines))
     target_h = out_height or int(rng.uniform(22, 80) * (1 + 0.5 * (lines > 1)))
     # Work at about twice the output resolution: everything after is cheaper and looks the same.
@@ -125,7 +131,8 @@ def capture_measured(plate: RenderedPlate, rng: np.random.Generator,
                               plate.corners * np.array([(size[0] - 1) / (plate.image.shape[1] - 1),
                                                         (size[1] - 1) / (plate.image.shape[0] - 1)], np.float32),
                               plate.lines, plate.design,
-                              None if plate.ink is None else cv2.resize(plate.ink, size, interpolation=cv2.INTER_AREA))
+                              cv2.resize(plate.ink, size, interpolation=cv2.INTER_AREA) if measure and plate.ink
+                              is not None else None)
     ph, pw = plate.image.shape[:2]
 
     # Perspective: jitter the plate's corners as a 3D turn would (one side shorter) plus roll and shear.
@@ -156,7 +163,7 @@ def capture_measured(plate: RenderedPlate, rng: np.random.Generator,
     matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     warped = cv2.warpPerspective(plate.image, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
     ink = boxes = None
-    if plate.ink is not None:
+    if measure and plate.ink is not None:
         ink = cv2.warpPerspective(plate.ink, matrix, (crop_w, crop_h), flags=cv2.INTER_LINEAR)
         boxes = _glyph_boxes(plate.ink)
         if len(boxes):  # a blank plate has none (and is never legible)
@@ -185,11 +192,11 @@ def capture_measured(plate: RenderedPlate, rng: np.random.Generator,
     # Sensor: scale to the output size, sometimes through an even smaller one.
     scale = target_h / crop.shape[0]
     target_w = max(8, int(crop.shape[1] * scale))
-    detail_scale = 1.0
+    detail_scale = 1.0  # the coarsest size the crop passes through, relative to the output
     if rng.random() < 0.3:
-        f = rng.uniform(0.4, 0.8)
-        detail_scale = f
-        crop = cv2.resize(crop, (max(4, int(target_w * f)), max(4, int(target_h * f))), interpolation=cv2.INTER_AREA)
+        detail_scale = rng.uniform(0.4, 0.8)
+        crop = cv2.resize(crop, (max(4, int(target_w * detail_scale)), max(4, int(target_h * detail_scale))),
+                          interpolation=cv2.INTER_AREA)
     crop = cv2.resize(crop, (target_w, target_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
     if rng.random() < 0.85:
