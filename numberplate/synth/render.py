@@ -525,10 +525,10 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
                                outline=_jitter((200, 30, 40), rng, 15) if red_border else foreground,
                                width=border + max(1, int(ppm * 2)) if red_border else border)
     left, right = _draw_edge_marks(draw, spec, (left, right), plate_w, plate_h, band_w, fonts, rng)
+    margin = float(style.options.get("margin", 0.1))  # above and below the text, share of the plate height
+    area_y0, area_y1 = top + int(plate_h * margin), plate_h - max(bottom, int(plate_h * margin))
     if us_tint and rng.random() < US_SIDE_MARK_SHARE:
-        margin = float(style.options.get("margin", 0.1))
-        left, right = _draw_us_side_mark(draw, plate_w, plate_h, (top + int(plate_h * margin),
-                                         plate_h - max(bottom, int(plate_h * margin))), (left, right), foreground,
+        left, right = _draw_us_side_mark(draw, plate_w, plate_h, (area_y0, area_y1), (left, right), foreground,
                                          fonts, rng)
 
     plate = np.array(image)
@@ -570,8 +570,6 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
 
     area_x0 = left + int(plate_w * 0.03)
     area_x1 = right - int(plate_w * 0.03)
-    margin = float(style.options.get("margin", 0.1))  # above and below the text, share of the plate height
-    area_y0, area_y1 = top + int(plate_h * margin), plate_h - max(bottom, int(plate_h * margin))
     line_h = (area_y1 - area_y0) / len(lines)
     char_frac = float(rng.uniform(0.74, 0.84)) if len(lines) == 1 else float(rng.uniform(0.7, 0.8))
     first_line_mark = next((m for m in marks if m in GAP_MARKS), None)  # seals and crests sit on the top line
