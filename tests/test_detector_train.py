@@ -229,3 +229,32 @@ def test_eval_read_names_a_folder_that_is_not_a_dataset(trained_detector, tmp_pa
                              str(tmp_path / "empty"), "--detector", str(onnx)], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 2 and "empty" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_eval_read_counts_the_country_the_classifier_gives_found_plates(tmp_path):
+    import cv2
+
+    from numberplate.cli.evaluate import evaluate_read
+    from numberplate.data.records import ImageRecord, PlateAnnotation
+    from numberplate.types import Detection, ImageResult, Plate, PlateClass
+
+    def quad(x):
+        return ((x, 10.0), (x + 40.0, 10.0), (x + 40.0, 20.0), (x, 20.0))
+
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), np.zeros((40, 200, 3), np.uint8))
+    truths = [PlateAnnotation(quad(0), region="RU"), PlateAnnotation(quad(60), region="ru"),
+              PlateAnnotation(quad(120), region="ru"), PlateAnnotation(quad(160), region="")]
+    said = [("ru-taxi", "readable"), ("br", "readable"), ("ru", "garbage"), ("ru", "readable")]
+
+    class Stub:  # found every plate; classified as listed
+        def read_array(self, image, source=None):
+            plates = tuple(Plate(Detection(t.box, t.corners, 0.9), classification=PlateClass(r, 0.9, 1, 1.0, s, 0.9))
+                           for t, (r, s) in zip(truths, said))
+            return ImageResult(source, 200, 40, plates)
+
+    result = evaluate_read(Stub(), [ImageRecord(photo, truths)])
+    # Three found plates carry a country: a Russian type counts as Russian, a "garbage" crop as no country,
+    # and the unlabelled fourth plate is not judged.
+    assert result["country_accuracy"] == pytest.approx(1 / 3)
+    assert result["countries_given"] == {"ru->ru": 1, "ru->br": 1, "ru->garbage": 1}

@@ -87,6 +87,23 @@ def test_brazilian_o_and_zero_are_one_glyph_where_the_format_decides():
     assert not accepted and fit.text != "ODJ1509"  # 0DJ15O9 fits no US format; the O/0 swap is not free there
 
 
+def test_russian_o_and_zero_follow_the_format_and_an_exact_fit_comes_first():
+    # A sure "0" where a Russian type-1 plate has a letter (T411OC174, read from a photo) is the letter O...
+    chars = [{"T": .99}, {"4": .99}, {"1": .99}, {"1": .99}, {"0": .99}, {"C": .99}, {"1": .99}, {"7": .99},
+             {"4": .99}]
+    probs = _frames(chars)
+    text, confs = ctc_greedy_decode(probs[None], ALPHABET)[0]
+    fit, accepted = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=(text, confs))
+    assert accepted and fit.text == "T411OC174" and fit.spec.code == "ru"
+    # ... but a reading that fits one type as it stands is that type, not another one reached through the twin:
+    # 0857HM84 is a military plate (####LL##), not the type-1 O857HM84.
+    chars = [{c: .99} for c in "0857HM84"]
+    probs = _frames(chars)
+    text, confs = ctc_greedy_decode(probs[None], ALPHABET)[0]
+    fit, accepted = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=(text, confs))
+    assert accepted and fit.text == "0857HM84" and fit.spec.code == "ru-military"
+
+
 def test_a_digit_read_as_its_letter_lookalike_is_repaired_beyond_the_plain_budget():
     # Missouri LL#L#L read "MHGV4L": the 6 is read as G with 0.97 (about 3.9 nats: over the plain budget of 3).
     chars = [{"M": .99}, {"H": .99}, {"G": .97, "6": .02}, {"V": .99}, {"4": .99}, {"L": .99}]

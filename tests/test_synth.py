@@ -48,6 +48,18 @@ def test_display_line_separators():
     assert display_line("84022PE", get_spec("ua-1995")) == "840-22 PE"
 
 
+def test_ua_multi_line_plates_are_drawn_as_issued(fonts):
+    # The square plate prints region and series apart on its top line; the three-line one carries the 2015 band.
+    square = render_plate(get_spec("ua-2015-2"), "BH3978CE", np.random.default_rng(0), fonts, px_per_mm=1.0)
+    assert square.lines == ["BH CE", "3978"]
+    moto = render_plate(get_spec("ua-2015-3"), "BI7996AA", np.random.default_rng(0), fonts, px_per_mm=1.0)
+    assert moto.lines == ["BI", "7996", "AA"]
+    rows = slice(int(moto.image.shape[0] * 0.5), int(moto.image.shape[0] * 0.6))
+    band = moto.image[rows, 10:30].reshape(-1, 3).mean(axis=0)
+    field = moto.image[rows, 45:50].reshape(-1, 3).mean(axis=0)
+    assert band[2] > band[0] + 25 and field.min() > 200  # blue down the left edge, beside the white field
+
+
 def test_cli_writes_a_readable_dataset(tmp_path, capsys):
     out = tmp_path / "synth"
     assert main(["synth", "ocr", "--region", "ua", "--region", "de", "--count", "20", "--out", str(out),

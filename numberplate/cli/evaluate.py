@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -307,9 +308,11 @@ def evaluate_read(reader, records) -> dict:
     """Run the pipeline on labelled photos; return end-to-end and detection metrics, timings, failures."""
     from numberplate.data.images import read_image
     from numberplate.errors import InputError
+    from numberplate.regions import country_of
     from numberplate.train.detect import corner_error, match_detections
 
     labelled = texted = read_ok = found = predicted = unmatched = 0
+    countries = Counter()  # (labelled country, classified country) over found plates with a country label
     timings: dict[str, float] = {}
     failures, unreadable = [], []
     corner_errors: list[float] = []
@@ -335,6 +338,11 @@ def evaluate_read(reader, records) -> dict:
         texts_found = {_plain(p.text) for p in result.plates if p.text}
         problems = []
         matched_truths = {t for _, t in pairs}
+        for p, t in pairs:
+            plate_class = result.plates[p].classification
+            if truths[t].region and plate_class is not None:
+                said = plate_class.region if plate_class.state == "readable" else plate_class.state
+                countries[truths[t].region.lower(), country_of(said)] += 1
         for index, truth in enumerate(truths):
             if index not in matched_truths:
                 problems.append(f"plate {_plain(truth.text) or index} not detected")
@@ -355,6 +363,10 @@ def evaluate_read(reader, records) -> dict:
         "unmatched_predictions": unmatched,
         # Median over found plates with true corners: worst corner's distance / the plate's width.
         "corner_error": float(np.median(corner_errors)) if corner_errors else None,
+        # Of the found plates labelled with a country, those the classifier gave that country (readable).
+        "country_accuracy": (sum(n for (truth, said), n in countries.items() if truth == said) / sum(countries.values())
+                             if countries else None),
+        "countries_given": {f"{truth}->{said}": n for (truth, said), n in countries.most_common()},
         "ms_per_photo": {k: 1000 * v / max(photos, 1) for k, v in timings.items()},
         "photos_per_second": photos / sum(timings.values()) if timings else 0.0,
         "unreadable": unreadable,
@@ -428,6 +440,9 @@ def run_read(args) -> int:
                   f"predictions match no label)"
                   + ("" if summary["corner_error"] is None else
                      f", corner error {100 * summary['corner_error']:.1f}% of the plate width")
+                  + ("" if summary["country_accuracy"] is None else
+                     f", country {pct(summary['country_accuracy'])} ("
+                     + ", ".join(f"{k} {n}" for k, n in list(summary["countries_given"].items())[:4]) + ")")
                   + f"; per photo: {times}; {summary['photos_per_second']:.1f} photos/s")
             for record, _, _, problems in result["failures"][: args.show_errors]:
                 print(f"  {record.image_path}: {'; '.join(problems)}")

@@ -77,6 +77,12 @@ def _de_templates() -> tuple[str, ...]:
     return tuple(out)
 
 
+#: UA, RU and KZ plates draw the letter O as a wider 0, which photos of plates lose; every slot of their
+#: formats is a letter or a digit, so the format says which one was meant. On the Russian plates of
+#: ../shared/data/detection/ru-cars (README, "Post-processing") this mends most misreads of real photos.
+O_ZERO_TWINS = ("O0",)
+
+
 # European one-line plates (EU band with the country letters).
 _EU_ONE_LINE: tuple[RegionSpec, ...] = (
     _eu("de", "D", _de_templates(), description="Germany", marks=("seals",)),
@@ -110,6 +116,9 @@ _EU_ONE_LINE: tuple[RegionSpec, ...] = (
     _eu("fi", "FIN", ("LLL###", "LL###"), description="Finland"),
     _eu("is", "IS", ("LL###", "LLL##", "LL#L#"), description="Iceland", foreground=(24, 56, 150),
         marks=("flag",)),
+    # County (B = Bucharest alone), 2-3 digits, 3 letters: `CJ 12 ABC`, `B 123 ABC`.
+    _eu("ro", "RO", ("LL##LLL", "L###LLL", "L##LLL", "LL###LLL"), template_weights=(6, 2, 2, 1),
+        description="Romania"),
 )
 
 
@@ -117,43 +126,48 @@ SPECS: tuple[RegionSpec, ...] = (
     # -- Ukraine ----------------------------------------------------------------------------------
     RegionSpec("ua-2015", "ua", "Ukraine, 2015 design, one line", UA_LETTERS, ("LL####LL",),
                style=PlateStyle(band="ua-2015", band_text="UA", fonts=DIN_FONTS, options={"stretch": 1.15}),
-               weight=5, prefixes=UA_PREFIXES),
+               weight=5, prefixes=UA_PREFIXES, twins=O_ZERO_TWINS),
     RegionSpec("ua-2004", "ua", "Ukraine, 2004 design (flag band), one line", UA_LETTERS, ("LL####LL",),
                style=PlateStyle(band="ua-2004", band_text="UA", fonts=DIN_FONTS, options={"stretch": 1.15}),
-               weight=3, prefixes=UA_PREFIXES),
+               weight=3, prefixes=UA_PREFIXES, twins=O_ZERO_TWINS),
     RegionSpec("ua-1995", "ua", "Ukraine, 1995 series", UA_LETTERS, ("#####LL",),
                style=PlateStyle(band="ua-2004", band_text="UA", fonts=DIN_FONTS,
                                 options={"stretch": 1.15, "groups": (3, 2, 2), "group_separators": "- "}),
-               weight=1),
+               weight=1, twins=O_ZERO_TWINS),
     RegionSpec("ua-taxi", "ua", "Ukraine, yellow field (buses, taxis)", UA_LETTERS, ("LL####LL",),
                style=PlateStyle(background=YELLOW, band="ua-2015", band_text="UA", fonts=DIN_FONTS,
-                                options={"stretch": 1.15}), weight=0.5, prefixes=UA_PREFIXES),
+                                options={"stretch": 1.15}), weight=0.5, prefixes=UA_PREFIXES, twins=O_ZERO_TWINS),
     RegionSpec("ua-2015-2", "ua", "Ukraine, square two-line (region+series / digits)", UA_LETTERS, ("LL####LL",),
                count_lines=2, line_slices=(((0, 2), (6, 8)), ((2, 6),)),
-               style=PlateStyle(size_mm=(280, 200), band="ua-2015", band_text="UA", fonts=DIN_FONTS),
-               weight=0.7, prefixes=UA_PREFIXES),
+               style=PlateStyle(size_mm=(280, 200), band="ua-2015", band_text="UA", fonts=DIN_FONTS,
+                                options={"slice_gap": True}),
+               weight=0.7, prefixes=UA_PREFIXES, twins=O_ZERO_TWINS),
     RegionSpec("ua-2015-3", "ua", "Ukraine, motorcycle three-line (region / digits / series)", UA_LETTERS,
                ("LL####LL",), count_lines=3, line_slices=(((0, 2),), ((2, 6),), ((6, 8),)),
-               style=PlateStyle(size_mm=(220, 174), fonts=DIN_FONTS), weight=0.3, prefixes=UA_PREFIXES),
+               # The blue band with the flag and "UA" runs down the left edge as on the other 2015 plates.
+               style=PlateStyle(size_mm=(220, 174), band="ua-2015", band_text="UA", fonts=DIN_FONTS), weight=0.3,
+               prefixes=UA_PREFIXES, twins=O_ZERO_TWINS),
     # -- Russia -----------------------------------------------------------------------------------
     RegionSpec("ru", "ru", "Russia, type 1", RU_LETTERS, ("L###LL##", "L###LL###"), template_weights=(3, 2),
-               style=PlateStyle(band=None, fonts=GOST_FONTS, options={"region_digits": True}), weight=6),
+               style=PlateStyle(band=None, fonts=GOST_FONTS, options={"region_digits": True}), weight=6, twins=O_ZERO_TWINS),
     RegionSpec("ru-taxi", "ru", "Russia, type 1B taxi (yellow)", RU_LETTERS, ("LL#####", "LL######"),
                style=PlateStyle(background=YELLOW, fonts=GOST_FONTS, options={"region_digits": True, "main_digits": 3}),
-               weight=1),
+               weight=1, twins=O_ZERO_TWINS),
     RegionSpec("ru-trailer", "ru", "Russia, type 2 trailer", RU_LETTERS, ("LL######", "LL#######"),
-               style=PlateStyle(fonts=GOST_FONTS, options={"region_digits": True, "main_digits": 4}), weight=0.7),
+               style=PlateStyle(fonts=GOST_FONTS, options={"region_digits": True, "main_digits": 4}), weight=0.7,
+               twins=O_ZERO_TWINS),
     RegionSpec("ru-military", "ru", "Russia, military (black)", RU_LETTERS, ("####LL##",),
                style=PlateStyle(background=(25, 25, 28), foreground=(238, 238, 238), fonts=GOST_FONTS,
-                                options={"region_digits": True}), weight=0.4),
+                                options={"region_digits": True}), weight=0.4, twins=O_ZERO_TWINS),
     RegionSpec("ru-moto", "ru", "Russia, type 4 motorcycle (digits / letters + region)", RU_LETTERS,
                ("####LL##",), count_lines=2, line_slices=(((0, 4),), ((4, 8),)),
-               style=PlateStyle(size_mm=(245, 160), fonts=GOST_FONTS), weight=0.3),
+               style=PlateStyle(size_mm=(245, 160), fonts=GOST_FONTS), weight=0.3, twins=O_ZERO_TWINS),
     # -- Belarus, Kazakhstan ----------------------------------------------------------------------
     RegionSpec("by", "by", "Belarus, cars since 2004", BY_LETTERS, ("####LL#",),
                style=PlateStyle(band="by", band_text="BY", fonts=DIN_FONTS,
                                 options={"stretch": 1.1, "groups": (4, 2, 1), "group_separators": " -"})),
     RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS, ("###LLL##", "###LL##"), template_weights=(4, 1),
+               twins=O_ZERO_TWINS,
                style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS[::-1] + GENERIC_FONTS,
                                 options={"region_digits": True})),
     *_EU_ONE_LINE,

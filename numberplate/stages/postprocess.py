@@ -317,15 +317,16 @@ class FormatCorrector:
                              np.full(len(templates), len(text)))
 
     def _fits_as_read(self, text: str, lines: int | None) -> tuple[RegionSpec, str] | None:
-        """The first (type, template) whose format the free reading already fits."""
+        """The first (type, template) whose format the free reading already fits; one it fits as it stands
+        comes before one it fits only through twins (Russian `0857HM84` is a military plate, not `O857HM84`)."""
         classes = [self._class_of.get(c) for c in text]
         if None in classes:
             return None
-        for spec, template, masks in self._templates:
-            if (lines is None or spec.count_lines == lines) and len(template) == len(text) and all(
-                    masks[k, c] for k, c in enumerate(classes)):
-                return spec, template
-        return None
+        fits = [(spec, template) for spec, template, masks in self._templates
+                if (lines is None or spec.count_lines == lines) and len(template) == len(text)
+                and all(masks[k, c] for k, c in enumerate(classes))]
+        unchanged = [(spec, template) for spec, template in fits if fitted_text(text, template, spec.twins) == text]
+        return (unchanged or fits or [None])[0]
 
     def correct(self, probs: np.ndarray, lines: int | None = None,
                 read: tuple[str, tuple[float, ...]] | None = None) -> tuple[FormatFit | None, bool]:

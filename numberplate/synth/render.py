@@ -192,7 +192,8 @@ def _draw_band(draw: ImageDraw.ImageDraw, spec: RegionSpec, box, fonts: FontBook
     x0, y0, x1, y1 = box
     band = spec.style.band
     w, h = x1 - x0, y1 - y0
-    small_font = _label_font(fonts, max(8, int(h * 0.28)))
+    # Sized by the band's height on one-line plates; on taller ones (square, three-line) by its width.
+    small_font = _label_font(fonts, max(8, int(min(h * 0.28, w * 0.7))))
     if band == "eu":
         draw.rectangle(box, fill=_jitter(EU_BLUE, rng, 15))
         cx, cy, r = x0 + w / 2, y0 + h * 0.32, min(w, h) * 0.22
@@ -542,6 +543,9 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     glyphs = {"square": square, "corner": float(rng.uniform(0.3, 0.45)) if square else 0.4}
 
     lines = spec.visual_lines(text)
+    if style.options.get("slice_gap") and spec.line_slices:
+        # Two parts of the text on one line stand apart (UA square plates: region `BH`, gap, series `CE`).
+        lines = [" ".join(text[a:b] for a, b in line) for line in spec.line_slices]
     printed: list[str] = []
     if style.options.get("region_digits") and spec.count_lines == 1:
         digits = len(text) - len(text.rstrip(DIGITS))
