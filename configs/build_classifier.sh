@@ -6,7 +6,7 @@
 set -euo pipefail
 JOBS=${JOBS:-2}
 FONTS=${FONTS:-../shared/fonts}
-STAGES=${STAGES:-"synth train finetune export eval"}
+STAGES=${STAGES:-"synth real train finetune export eval"}
 has() { [[ " $STAGES " == *" $1 "* ]]; }
 D=../shared/data
 
@@ -19,6 +19,21 @@ if has synth; then
   rm -rf work/synth/classify-more
   numberplate synth classify --count 150000 --out work/synth/classify-more --backgrounds "$D/negatives" \
     --fonts "$FONTS" --jobs "$JOBS" --seed 22 --val-fraction 0.01 --test-fraction 0
+fi
+
+if has real; then
+  # Real photo plates of two countries no real crop set had, cut as the reader cuts them (the shipped detector
+  # and refiner find the corners): Romanian from ro-dashcam (train photos -> train, val photos -> val) and
+  # Russian from ru-cars (split by photo 0.6 / 0.1 / 0.3; its test part judges Russian photos).
+  rm -rf work/real/ro-photos work/real/ru-photos work/real/tmp-ro-train work/real/tmp-ro-val work/real/tmp-ru
+  numberplate data crop "$D/detection/ro-dashcam/train" --out work/real/tmp-ro-train --as-read --format jpg
+  numberplate data crop "$D/detection/ro-dashcam/val" --out work/real/tmp-ro-val --as-read --format jpg
+  mkdir -p work/real/ro-photos
+  mv work/real/tmp-ro-train/train work/real/ro-photos/train  # sets without splits are cut into train/
+  mv work/real/tmp-ro-val/train work/real/ro-photos/val
+  numberplate data crop "$D/detection/ru-cars" --out work/real/tmp-ru --as-read --format jpg
+  numberplate data split work/real/tmp-ru --out work/real/ru-photos --ratios 0.6,0.1,0.3 --seed 0
+  rm -rf work/real/tmp-ro-train work/real/tmp-ro-val work/real/tmp-ru
 fi
 
 if has train; then
@@ -54,16 +69,23 @@ if has finetune; then
   # (work/synth/classify-more, 3.8x the crops). The five stages above ran without that source in the recipe.
   numberplate train classifier --config configs/classifier.toml --init-from work/runs/classifier-plates-ft5/last.pt \
     --epochs 30 --lr 0.001 --out work/runs/classifier-plates-ft6
+  # Seventh (the shipped one, last epoch; 2026-11-30): 12 epochs with the real Romanian and Russian
+  # photo plates cut above (configs/classifier-photos.toml), both synthetic sets redrawn with Romanian plates
+  # and the UA square / three-line plates as issued. Until then real plates of those countries were called
+  # Brazilian, American, French or British.
+  numberplate train classifier --config configs/classifier-photos.toml \
+    --init-from work/runs/classifier-plates-ft6/last.pt --epochs 12 --lr 0.001 --out work/runs/classifier-plates-ft7
 fi
 
 if has export; then
-  numberplate export work/runs/classifier-plates-ft6/last.pt --out numberplate/weights/classifier-plates.onnx \
+  numberplate export work/runs/classifier-plates-ft7/last.pt --out numberplate/weights/classifier-plates.onnx \
     --name classifier-plates
 fi
 
 if has eval; then
   numberplate eval classify --data work/synth/classify --split val
   numberplate eval classify --data work/synth/classify "$D/ocr/eu-crops" "$D/ocr/us-crops" "$D/ocr/br-crops" \
-    "$D/ocr/ar-crops" --split test
+    "$D/ocr/ar-crops" work/real/ru-photos --split test
+  numberplate eval read --data "$D/detection/ro-dashcam/val" "$D/endtoend/us" "$D/endtoend/br"
   python benchmarks/bench_classify.py
 fi
