@@ -450,3 +450,18 @@ def test_a_crop_in_doubt_between_a_blank_plate_and_garbage_is_called_garbage(mon
     assert doubtful.state_confidence == pytest.approx(weighed / (weighed + 0.6 + 0.05), rel=1e-5)
     classifier.garbage_bias = 0.0  # the model's own argmax
     assert [c.state for c in classifier.classify_batch(crops)] == ["empty", "empty"]
+
+
+def test_a_start_model_keeps_the_region_rows_of_the_classes_both_lists_have():
+    import torch
+
+    from numberplate.train.classify import region_rows
+
+    old = {"region.weight": torch.tensor([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]), "region.bias": torch.tensor([1.0, 2.0, 3.0]),
+           "lines.bias": torch.tensor([9.0])}
+    fresh = {"region.weight": torch.zeros(3, 2), "region.bias": torch.zeros(3), "lines.bias": torch.zeros(1)}
+    rows = region_rows(fresh, old, ["ru", "ro", "ua"], ["ua", "ro-2", "ru"])
+    assert set(rows) == {"region.weight", "region.bias"}  # the other heads load as they are
+    assert rows["region.weight"].tolist() == [[3.0, 3.0], [0.0, 0.0], [1.0, 1.0]]
+    assert rows["region.bias"].tolist() == [3.0, 0.0, 1.0]
+    assert fresh["region.bias"].tolist() == [0.0, 0.0, 0.0]  # the fresh model's own tensors are not changed

@@ -160,6 +160,23 @@ def load_set(records: list[OcrRecord], name: str, labels: RegionLabels, config: 
     )
 
 
+def region_rows(fresh: dict, weights: dict, old_regions: list[str], regions: list[str]) -> dict:
+    """The region head's tensors (``region.*``) for the class list ``regions``: a start model's row (in
+    ``weights``, whose classes are ``old_regions``) where it has the class, the fresh model's own
+    initialisation (``fresh``) where it has not."""
+    out = {}
+    for key, rows in fresh.items():
+        if not key.startswith("region."):
+            continue
+        rows = rows.clone()
+        old = weights.get(key)
+        for index, region in enumerate(regions):
+            if old is not None and region in old_regions and old.shape[1:] == rows.shape[1:]:
+                rows[index] = old[old_regions.index(region)]
+        out[key] = rows
+    return out
+
+
 def augment_crop(image: np.ndarray, rng: np.random.Generator, cfg: ClassifyAugmentConfig) -> np.ndarray:
     """Geometric and photometric jitter on one H x W x 3 uint8 crop (same size out): crop boxes that
     are off a little, other cameras and light."""
@@ -303,13 +320,16 @@ class ClassifyTask:
         model = PlateClassifier(self.config.model)
         if self.config.init_from:
             state = load_start_weights(self.config.init_from, self, model)
-            fresh = []
-            if state["task"].get("regions") != self.regions:
-                # New region classes (the user's own): keep the trunk and the other heads.
-                fresh = [k for k in model.state_dict() if k.startswith("region.")]
-                print(f"note: {self.config.init_from}: region classes differ; the region head starts afresh",
-                      file=sys.stderr)
-            load_weights_except(model, state["model"], fresh, self.config.init_from)
+            weights = state["model"]
+            old_regions = list(state["task"].get("regions") or [])
+            if old_regions != self.regions:
+                # Other region classes (a type added, the user's own): the trunk and the other heads are kept,
+                # and so are the region head's rows of the classes both lists have; new classes start afresh.
+                weights = dict(weights, **region_rows(model.state_dict(), weights, old_regions, self.regions))
+                kept = len(set(old_regions) & set(self.regions))
+                print(f"note: {self.config.init_from}: region classes differ; {kept} of {len(self.regions)} keep "
+                      "their weights, the others start afresh", file=sys.stderr)
+            load_weights_except(model, weights, [], self.config.init_from)
         return model
 
     def steps_per_epoch(self, batch_size: int) -> int:
