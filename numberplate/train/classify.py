@@ -96,7 +96,8 @@ class ClassifyTrainConfig:
             ``unknown`` (so a model learns whatever classes its data has).
         samples_per_epoch: training samples drawn per epoch (with replacement, by source weight).
         loss_weights: weights of the region, lines and state losses.
-        init_from: checkpoint (``.pt``) to start from; a different region list keeps all but the region head.
+        init_from: checkpoint (``.pt``) or exported model to start from; with another region list the region head
+            keeps the rows of the classes both lists have (see ``region_rows``).
         model: network shape.
         augment: augmentation settings.
         loop: optimisation settings.
