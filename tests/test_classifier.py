@@ -386,6 +386,20 @@ def test_a_dim_crops_region_comes_from_the_crop_stretched_and_its_state_from_the
     assert np.allclose(both["lines"][1], as_is["lines"][1], atol=1e-6)
 
 
+@pytest.mark.parametrize("fresh", [False, True])
+def test_init_from_keeps_the_region_rows_of_known_classes_unless_asked_afresh(tiny_run, states_set, fresh):
+    start = torch.load(tiny_run / "best.pt", weights_only=False)
+    old_regions, old_rows = start["task"]["regions"], start["model"]["region.weight"]
+    config = ClassifyTrainConfig(data=[ClassifySource(str(states_set))], regions=[old_regions[1], "xx"],
+                                 init_from=str(tiny_run / "best.pt"), fresh_region_head=fresh,
+                                 model=ClassifierConfig(widths=(8, 8, 16, 16)))
+    task = ClassifyTask(config)
+    rows = task.build_model().state_dict()["region.weight"]
+    assert task.regions == [old_regions[1], "xx", "unknown"]
+    kept = [torch.equal(rows[i], old_rows[old_regions.index(r)]) for i, r in enumerate(task.regions) if r != "xx"]
+    assert kept == [not fresh, not fresh]
+
+
 def test_init_from_exported_onnx_with_other_classes_keeps_the_trunk(tiny_model, states_set):
     config = ClassifyTrainConfig(data=[ClassifySource(str(states_set))], regions=["de", "ua"],
                                  init_from=str(tiny_model), model=ClassifierConfig(widths=(8, 8, 16, 16)))

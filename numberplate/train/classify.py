@@ -98,6 +98,8 @@ class ClassifyTrainConfig:
         loss_weights: weights of the region, lines and state losses.
         init_from: checkpoint (``.pt``) or exported model to start from; with another region list the region head
             keeps the rows of the classes both lists have (see ``region_rows``).
+        fresh_region_head: start the region head afresh all the same (the shipped seventh fine-tune did: with the
+            old rows the new real photos' countries were learnt less well).
         model: network shape.
         augment: augmentation settings.
         loop: optimisation settings.
@@ -109,6 +111,7 @@ class ClassifyTrainConfig:
     samples_per_epoch: int = 20000
     loss_weights: tuple[float, float, float] = (1.0, 0.5, 1.0)
     init_from: str | None = None
+    fresh_region_head: bool = False
     model: ClassifierConfig = field(default_factory=ClassifierConfig)
     augment: ClassifyAugmentConfig = field(default_factory=ClassifyAugmentConfig)
     loop: LoopConfig = field(default_factory=lambda: LoopConfig(batch_size=128, lr=3e-3, epochs=12, patience=5))
@@ -323,7 +326,12 @@ class ClassifyTask:
             state = load_start_weights(self.config.init_from, self, model)
             weights = state["model"]
             old_regions = list(state["task"].get("regions") or [])
-            if old_regions != self.regions:
+            if self.config.fresh_region_head:
+                weights = {k: v for k, v in weights.items() if not k.startswith("region.")}
+                weights.update({k: v for k, v in model.state_dict().items() if k.startswith("region.")})
+                print(f"note: {self.config.init_from}: the region head starts afresh (fresh_region_head)",
+                      file=sys.stderr)
+            elif old_regions != self.regions:
                 # Other region classes (a type added, the user's own): the trunk and the other heads are kept,
                 # and so are the region head's rows of the classes both lists have; new classes start afresh.
                 weights = dict(weights, **region_rows(model.state_dict(), weights, old_regions, self.regions))
