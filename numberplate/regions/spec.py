@@ -100,14 +100,15 @@ class RegionSpec:
                 text = prefix + text[len(prefix):]
         return text
 
-    def visual_lines(self, text: str) -> list[str]:
+    def visual_lines(self, text: str, slice_gap: str = "") -> list[str]:
         """Split a canonical text into the lines as they appear on the plate, top to bottom.
 
         Types without ``line_slices`` read top line then bottom line; a two-line one breaks the text
         at the letter/digit group boundary nearest the middle (``WBMZ150`` -> ``WBMZ`` / ``150``).
+        ``slice_gap`` joins two slices that share a line (the renderer's space in UA square plates' `BH CE`).
         """
         if self.line_slices:
-            return ["".join(text[a:b] for a, b in line) for line in self.line_slices]
+            return [slice_gap.join(text[a:b] for a, b in line) for line in self.line_slices]
         if self.count_lines == 2 and len(text) > 1:
             boundaries = [i for i in range(1, len(text)) if text[i - 1].isdigit() != text[i].isdigit()]
             cut = min(boundaries or [len(text) // 2], key=lambda i: (abs(i - len(text) / 2), i))

@@ -542,10 +542,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     square = str(style.options.get("square_glyphs", ""))
     glyphs = {"square": square, "corner": float(rng.uniform(0.3, 0.45)) if square else 0.4}
 
-    lines = spec.visual_lines(text)
-    if style.options.get("slice_gap") and spec.line_slices:
-        # Two parts of the text on one line stand apart (UA square plates: region `BH`, gap, series `CE`).
-        lines = [" ".join(text[a:b] for a, b in line) for line in spec.line_slices]
+    # Two parts of the text on one line may stand apart (UA square plates: region `BH`, gap, series `CE`).
+    lines = spec.visual_lines(text, " " if style.options.get("slice_gap") else "")
     printed: list[str] = []
     if style.options.get("region_digits") and spec.count_lines == 1:
         digits = len(text) - len(text.rstrip(DIGITS))

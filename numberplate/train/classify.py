@@ -324,11 +324,10 @@ class ClassifyTask:
         model = PlateClassifier(self.config.model)
         if self.config.init_from:
             state = load_start_weights(self.config.init_from, self, model)
-            weights = state["model"]
+            weights, fresh = state["model"], []
             old_regions = list(state["task"].get("regions") or [])
             if self.config.fresh_region_head:
-                weights = {k: v for k, v in weights.items() if not k.startswith("region.")}
-                weights.update({k: v for k, v in model.state_dict().items() if k.startswith("region.")})
+                fresh = [k for k in model.state_dict() if k.startswith("region.")]
                 print(f"note: {self.config.init_from}: the region head starts afresh (fresh_region_head)",
                       file=sys.stderr)
             elif old_regions != self.regions:
@@ -338,7 +337,7 @@ class ClassifyTask:
                 kept = len(set(old_regions) & set(self.regions))
                 print(f"note: {self.config.init_from}: region classes differ; {kept} of {len(self.regions)} keep "
                       "their weights, the others start afresh", file=sys.stderr)
-            load_weights_except(model, weights, [], self.config.init_from)
+            load_weights_except(model, weights, fresh, self.config.init_from)
         return model
 
     def steps_per_epoch(self, batch_size: int) -> int:
