@@ -174,9 +174,10 @@ def region_rows(fresh: dict, weights: dict, old_regions: list[str], regions: lis
             continue
         rows = rows.clone()
         old = weights.get(key)
-        for index, region in enumerate(regions):
-            if old is not None and region in old_regions and old.shape[1:] == rows.shape[1:]:
-                rows[index] = old[old_regions.index(region)]
+        if old is not None and old.shape[1:] == rows.shape[1:]:
+            for index, region in enumerate(regions):
+                if region in old_regions:
+                    rows[index] = old[old_regions.index(region)]
         out[key] = rows
     return out
 
