@@ -66,7 +66,12 @@ LINE_RATIO = 2.5  # the tallest line is at most this many times the lowest (in e
 CUT_PENALTY = 2.0  # score = share of all strokes inside the lines - CUT_PENALTY * mean(cut row / line peak)
 EDGE_OF_LINE = 0.15  # a line's band: its rows at or above this share of its peak
 MAX_VALLEYS = 10  # candidate cuts kept (the lowest valleys), bounding the search
-COLUMN_SHARE, COLUMN_MARGIN = 0.3, 0.5  # text columns: see _text_columns
+COLUMN_SHARE = 0.3  # text columns: see _text_columns
+# Per line count, in line heights: the widest gap inside the text (wider ends it) and the margin kept around it.
+# A three-line plate's text is a narrow column with the band's flag and "UA" close beside it; a two-line plate
+# may have an emblem or a wide space between groups (Austria's "KW 528").
+COLUMN_GAP = {2: 1.0, 3: 0.5}
+COLUMN_MARGIN = {2: 0.5, 3: 0.2}
 
 
 def _strokes(grey: np.ndarray, level_rows: np.ndarray | None = None) -> np.ndarray:
@@ -202,11 +207,12 @@ def _text_columns(grey: np.ndarray, bands: list[tuple[int, int]]) -> tuple[int, 
     if score.max() <= 0:
         return 0, width
     text = np.flatnonzero(score >= COLUMN_SHARE * score.max())
-    # The text is one cluster of columns: a plate edge or a flag more than a line's height away from it
-    # is another, and would leave the characters small in a strip mostly empty.
-    clusters = np.split(text, np.flatnonzero(np.diff(text) > line_rows) + 1)
+    # The text is one cluster of columns: a plate edge or a flag farther from it than COLUMN_GAP is another,
+    # and would leave the characters small in a strip mostly empty.
+    lines = min(len(bands), max(COLUMN_GAP))
+    clusters = np.split(text, np.flatnonzero(np.diff(text) > COLUMN_GAP[lines] * line_rows) + 1)
     text = max(clusters, key=lambda columns: float(score[columns].sum()))
-    margin = round(COLUMN_MARGIN * line_rows)
+    margin = round(COLUMN_MARGIN[lines] * line_rows)
     first, last = max(0, int(text[0]) - margin), min(width, int(text[-1]) + 2 + margin)
     return (first, last) if last - first >= line_rows else (0, width)
 
