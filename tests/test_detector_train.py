@@ -154,6 +154,41 @@ def test_detector_task_needs_a_validation_split(tmp_path):
         DetectTask(DetectTrainConfig(data=[DetectionSource(str(backgrounds))]))
 
 
+def test_tilted_samples_turn_the_plate_labels_with_the_photo(tmp_path):
+    backgrounds = _backgrounds(tmp_path / "bg")
+    generate_scenes([backgrounds], 6, tmp_path / "scenes", ["ua"], seed=2, val_fraction=0.3)
+
+    def plate_angles(tilt):
+        augment = DetectAugmentConfig(crop=256, scale=(1.0, 1.0), flip=0.0, rotate=2.0, tilt=tilt, max_tilt=40.0,
+                                      plate_focus=1.0, photometric=0.0, blur=0.0, grey=0.0)
+        task = DetectTask(DetectTrainConfig(data=[DetectionSource(str(tmp_path / "scenes"))], max_side=320,
+                                            augment=augment), load_threads=1)
+        record = next(r for r in task.records["train"][0] if r.plates)
+        angles = []
+        for seed in range(40):
+            image, targets = task._sample(0, record, seed)
+            assert image.shape == (256, 256, 3)
+            held = targets["corner_weight"] > 0
+            if not held.any():
+                continue
+            # The corner offsets of the plate's centre cell: top-left (0, 1) to top-right (2, 3).
+            offsets = targets["corners"][:, held][:, 0]
+            angles.append(np.degrees(np.arctan2(offsets[3] - offsets[1], offsets[2] - offsets[0])))
+        return np.abs(np.array(angles))
+
+    level, tilted = plate_angles(0.0), plate_angles(1.0)
+    assert len(level) > 20 and len(tilted) > 20
+    assert level.max() < 12  # the scene's own roll and the small rotation
+    assert tilted.max() > 25 and tilted.max() < 52  # turned up to 40 degrees, labels with the photo
+
+
+def test_detector_task_rejects_a_tilt_past_45_degrees(tmp_path):
+    backgrounds = _backgrounds(tmp_path / "bg")
+    with pytest.raises(ConfigError, match="max_tilt"):
+        DetectTask(DetectTrainConfig(data=[DetectionSource(str(backgrounds))],
+                                     augment=DetectAugmentConfig(max_tilt=50.0)))
+
+
 def test_read_cli_reports_every_image_and_bad_files(trained_detector, tmp_path):
     from numberplate.runtime import list_shipped_models
 

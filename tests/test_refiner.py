@@ -23,6 +23,7 @@ from numberplate.train.refine import (  # noqa: E402
     RefineTask,
     RefineTrainConfig,
     make_sample,
+    tilt_context,
 )
 from numberplate.types import Detection  # noqa: E402
 
@@ -91,6 +92,32 @@ def test_samples_target_the_true_corners_and_mirror_their_order():
             assert corners[0, 1] < corners[3, 1] and corners[1, 1] < corners[2, 1]  # tops above bottoms
             pixel = (corners.mean(axis=0) * [128, 64]).astype(int)
             assert crop[pixel[1], pixel[0]].mean() > 200
+
+
+def test_tilted_samples_turn_the_plate_and_its_corners_together():
+    context = PlateContext(_photo_with_plate(), QUAD.copy())
+    level = np.degrees(np.arctan2(*(QUAD[1] - QUAD[0])[::-1]))
+    turned = tilt_context(context, 30.0)
+    top = turned.corners[1] - turned.corners[0]
+    assert np.degrees(np.arctan2(top[1], top[0])) == pytest.approx(level - 30.0, abs=0.1)  # up to the right
+    for corner in turned.corners + (turned.corners.mean(axis=0) - turned.corners) * 0.2:  # just inside each corner
+        assert turned.image[int(corner[1]), int(corner[0])].mean() > 200
+    cfg = RefineAugmentConfig(flip=0, photometric=0, blur=0, noise=0, downscale=0, grey=0, tilt=1.0, max_tilt=40.0)
+    rng = np.random.default_rng(1)
+    slopes = []
+    for _ in range(20):
+        crop, target = make_sample(context, rng, cfg, TINY, WindowPadding())
+        corners = target.reshape(4, 2) * [128, 64]
+        pixel = corners.mean(axis=0).astype(int)
+        assert crop[pixel[1], pixel[0]].mean() > 200  # the target still sits on the plate
+        slopes.append(abs(corners[1, 1] - corners[0, 1]) / 64)
+    assert max(slopes) > 0.3  # some plates turned far: the top edge climbs a third of the window
+
+
+def test_refiner_task_rejects_a_tilt_past_45_degrees(tmp_path):
+    with pytest.raises(ConfigError, match="max_tilt"):
+        RefineTask(RefineTrainConfig(data=[RefineSource(str(tmp_path))],
+                                     augment=RefineAugmentConfig(max_tilt=60.0)))
 
 
 def test_box_only_sets_teach_no_corners(tmp_path):

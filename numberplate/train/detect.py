@@ -59,6 +59,9 @@ class DetectAugmentConfig:
         plate_focus: chance that a crop is centred near a labelled plate (else anywhere).
         flip: chance of a horizontal mirror.
         rotate: maximum in-plane rotation in degrees.
+        tilt: chance of a wide in-plane rotation instead (up to ``max_tilt`` degrees either way): phone photos
+            of parked cars hold plates 30-40 degrees off level, which the small rotations never show.
+        max_tilt: the widest such rotation; below 45 degrees, so the corner order stays clockwise from top-left.
         photometric: chance of brightness/contrast/colour jitter.
         blur: chance of a Gaussian blur.
         grey: chance of a grey-scale (night camera) look.
@@ -70,6 +73,8 @@ class DetectAugmentConfig:
     plate_focus: float = 0.75
     flip: float = 0.3
     rotate: float = 6.0
+    tilt: float = 0.0
+    max_tilt: float = 40.0
     photometric: float = 0.8
     blur: float = 0.2
     grey: float = 0.1
@@ -209,6 +214,9 @@ class DetectTask:
 
         if not config.data:
             raise ConfigError("detector training needs at least one data source (--data DIR or [[data]])")
+        if not 0 <= config.augment.max_tilt < 45:
+            raise ConfigError(f"augment.max_tilt {config.augment.max_tilt}: must be at least 0 and below 45 degrees "
+                              "(the corners are learnt clockwise from the top-left one)")
         self.config = config
         self.name = config.name
         self.sources: list[DetectionSource] = []
@@ -270,7 +278,8 @@ class DetectTask:
             focus = quads[int(rng.integers(len(quads)))].mean(axis=0) + rng.normal(0, 0.25 * aug.crop / scale, 2)
         else:
             focus = np.array([rng.uniform(0, w), rng.uniform(0, h)])
-        angle = rng.uniform(-aug.rotate, aug.rotate)
+        widest = aug.max_tilt if rng.random() < aug.tilt else aug.rotate
+        angle = rng.uniform(-widest, widest)
         matrix = cv2.getRotationMatrix2D((float(focus[0]), float(focus[1])), angle, scale)
         matrix[:, 2] += np.array([aug.crop / 2, aug.crop / 2]) - focus
         flip = rng.random() < aug.flip

@@ -63,6 +63,9 @@ class RefineAugmentConfig:
         noise: chance of pixel noise.
         downscale: chance of a down- and up-scaling (small, soft plates).
         grey: chance of a grey-scale (night camera) look.
+        tilt: chance of turning the plate and its surroundings in-plane, up to ``max_tilt`` degrees either way
+            (phone photos hold plates 30-40 degrees off level; the scenes' plates are nearly level).
+        max_tilt: the widest such turn; below 45 degrees, so the corner order stays clockwise from top-left.
     """
 
     corner_noise: float = 0.065
@@ -74,6 +77,8 @@ class RefineAugmentConfig:
     noise: float = 0.3
     downscale: float = 0.2
     grey: float = 0.1
+    tilt: float = 0.0
+    max_tilt: float = 40.0
 
 
 @dataclass
@@ -140,6 +145,15 @@ def cut_contexts(record: ImageRecord) -> list[PlateContext]:
     return out
 
 
+def tilt_context(context: PlateContext, angle: float) -> PlateContext:
+    """The context turned ``angle`` degrees (counter-clockwise) about the plate's centre, corners with it."""
+    centre = context.corners.mean(axis=0)
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
+    h, w = context.image.shape[:2]
+    image = cv2.warpAffine(context.image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return PlateContext(image, (context.corners @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32))
+
+
 def simulate_detection(corners: np.ndarray, rng: np.random.Generator, cfg: RefineAugmentConfig) -> np.ndarray:
     """Corners as a detector might give them: the true ones plus a shared shift and per-corner errors."""
     width = max(float(np.linalg.norm(corners[1] - corners[0])), 1.0)
@@ -152,6 +166,8 @@ def simulate_detection(corners: np.ndarray, rng: np.random.Generator, cfg: Refin
 def make_sample(context: PlateContext, rng: np.random.Generator, cfg: RefineAugmentConfig, model: RefinerConfig,
                 padding: WindowPadding, augment: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """One (window crop H x W x 3 uint8, target 8 floats in window units) pair."""
+    if augment and rng.random() < cfg.tilt:
+        context = tilt_context(context, rng.uniform(-cfg.max_tilt, cfg.max_tilt))
     guess = simulate_detection(context.corners, rng, cfg)
     box = (*guess.min(axis=0), *guess.max(axis=0))
     window = corner_window(box, padding)
@@ -183,6 +199,9 @@ class RefineTask:
 
         if not config.data:
             raise ConfigError("refiner training needs at least one data source (--data DIR or [[data]])")
+        if not 0 <= config.augment.max_tilt < 45:
+            raise ConfigError(f"augment.max_tilt {config.augment.max_tilt}: must be at least 0 and below 45 degrees "
+                              "(the corners are learnt clockwise from the top-left one)")
         self.config = config
         self.name = config.name
         self.sources: list[RefineSource] = []
