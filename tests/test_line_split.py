@@ -175,3 +175,14 @@ def test_two_line_strips_keep_both_groups_of_spaced_lines():
     ink_cols = np.flatnonzero(np.max(masks, axis=0).max(axis=0) > 127)
     strips = lines_side_by_side(image, 2)
     assert strips.shape[1] >= 2 * (ink_cols[-1] - ink_cols[0])
+
+
+def test_two_line_strips_keep_characters_in_a_shadow():
+    # A shadow over the left of a square plate: its characters' steps are a fraction of the lit ones'.
+    image, masks = _plate(["KX IE", "3206"], [0.8, 0.9], width=170)
+    shade = np.ones(image.shape[1], np.float32)
+    shade[:75] = 0.3
+    image = (image * shade[None, :, None]).astype(np.uint8)
+    ink_cols = np.flatnonzero(np.max(masks, axis=0).max(axis=0) > 127)
+    strips = lines_side_by_side(image, 2)
+    assert strips.shape[1] >= 2 * (ink_cols[-1] - ink_cols[0])  # the shaded first characters are kept
