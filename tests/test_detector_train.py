@@ -126,6 +126,21 @@ def test_detector_training_logs_metrics_and_exports_with_a_card(trained_detector
     assert card["input"]["max_side"] == 320 and card["input"]["multiple"] == 32
 
 
+def test_detector_training_starts_from_an_exported_detector(trained_detector, tmp_path):
+    # Its card gives no input size (any photo size goes): the import calibrates on the run's own crops.
+    root, _, onnx, _ = trained_detector
+    config = DetectTrainConfig(
+        name="tiny-det", data=[DetectionSource(str(root / "scenes"))], samples_per_epoch=16, max_side=320,
+        model=DetectorConfig(**vars(TINY)), augment=DetectAugmentConfig(crop=128), init_from=str(onnx),
+        loop=LoopConfig(epochs=1, batch_size=8, threads=1, lr=1e-3))
+    model = DetectTask(config, load_threads=1).build_model().eval()
+    image = np.random.default_rng(0).integers(0, 255, (1, 3, 128, 160)).astype(np.float32) / 255
+    with torch.no_grad():
+        heat, corners = model(torch.from_numpy(image))
+    onnx_heat, onnx_corners = Detector(str(onnx)).model.run_all(image)
+    assert np.abs(heat.numpy() - onnx_heat).max() < 1e-3 and np.abs(corners.numpy() - onnx_corners).max() < 1e-2
+
+
 def test_exported_detector_runs_on_any_photo_size(trained_detector):
     from numberplate.stages.detect import letterbox, to_network_input
 

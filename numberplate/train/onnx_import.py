@@ -297,7 +297,8 @@ def load_start_weights(source: str | Path, task, model: nn.Module, calibration_s
     exported = type(model)(from_dict(type(model.config), model_config, f"{loaded.path}: recipe.model"))
     calibration = calibration_batch(task, calibration_size)
     size = loaded.card.get("input", {})
-    if {"height", "width"} <= size.keys() and tuple(calibration.shape[2:]) != (size["height"], size["width"]):
+    fixed = isinstance(size.get("height"), int) and isinstance(size.get("width"), int)  # detectors take any size
+    if fixed and tuple(calibration.shape[2:]) != (size["height"], size["width"]):
         # This run reads another input size (a taller OCR input, say): calibrate at the exported one.
         calibration = F.interpolate(calibration, size=(size["height"], size["width"]), mode="bilinear",
                                     align_corners=False)
