@@ -293,7 +293,7 @@ def test_eval_read_counts_the_country_the_classifier_gives_found_plates(tmp_path
 
     photo = tmp_path / "photo.png"
     cv2.imwrite(str(photo), np.zeros((40, 200, 3), np.uint8))
-    truths = [PlateAnnotation(quad(0), region="RU"), PlateAnnotation(quad(60), region="ru"),
+    truths = [PlateAnnotation(quad(0), region="RU"), PlateAnnotation(quad(60), region="ru-taxi"),
               PlateAnnotation(quad(120), region="ru"), PlateAnnotation(quad(160), region="")]
     said = [("ru-taxi", "readable"), ("br", "readable"), ("ru", "garbage"), ("ru", "readable")]
 
@@ -304,7 +304,7 @@ def test_eval_read_counts_the_country_the_classifier_gives_found_plates(tmp_path
             return ImageResult(source, 200, 40, plates)
 
     result = evaluate_read(Stub(), [ImageRecord(photo, truths)])
-    # Three found plates carry a country: a Russian type counts as Russian, a "garbage" crop as no country,
-    # and the unlabelled fourth plate is not judged.
+    # Three found plates carry a country: a Russian type counts as Russian (said or labelled: our scenes label
+    # their plates by type), a "garbage" crop as no country, and the unlabelled fourth plate is not judged.
     assert result["country_accuracy"] == pytest.approx(1 / 3)
     assert result["countries_given"] == {"ru->ru": 1, "ru->br": 1, "ru->garbage": 1}

@@ -342,7 +342,7 @@ def evaluate_read(reader, records) -> dict:
             plate_class = result.plates[p].classification
             if truths[t].region and plate_class is not None:
                 said = plate_class.region if plate_class.state == "readable" else plate_class.state
-                countries[truths[t].region.lower(), country_of(said)] += 1
+                countries[country_of(truths[t].region), country_of(said)] += 1  # a type label (ua-2015) names its country
         for index, truth in enumerate(truths):
             if index not in matched_truths:
                 problems.append(f"plate {_plain(truth.text) or index} not detected")
