@@ -106,6 +106,17 @@ def test_implausible_corners_fall_back_to_the_box():
     assert crop.shape == expected.shape
 
 
+def test_corners_of_a_steeply_tilted_plate_are_plausible():
+    # A 520 x 110 plate turned 35 degrees fills 0.3 of its photo box: still a sound plate to warp by.
+    plate = np.array([[-260, -55], [260, -55], [260, 55], [-260, 55]], np.float32)
+    for degrees in (-40, -35, 0, 35, 40):
+        a = np.radians(degrees)
+        turned = plate @ np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], np.float32).T + 400
+        assert corners_plausible(turned), degrees
+    sheared = np.array([[100, 100], [300, 100], [900, 140], [700, 140]], np.float32)  # a sliver, sheared flat
+    assert not corners_plausible(sheared)
+
+
 def test_plate_aspect_is_the_width_over_height_its_corners_outline():
     from numberplate.stages.rectify import plate_aspect
 

@@ -46,7 +46,7 @@ def plate_aspect(detection: Detection) -> float | None:
 
 
 def corners_plausible(corners: np.ndarray) -> bool:
-    """Convex, clockwise, no collapsed side, and filling a fair part of its own box."""
+    """Convex, clockwise, no collapsed side, and filling a fair part of its own box (in its level frame)."""
     if corners.shape != (4, 2) or not np.isfinite(corners).all():
         return False
     cross = []
@@ -58,7 +58,13 @@ def corners_plausible(corners: np.ndarray) -> bool:
     sides = [_edge(corners[i], corners[(i + 1) % 4]) for i in range(4)]
     if min(sides) < 2:
         return False
-    box_w, box_h = np.ptp(corners[:, 0]), np.ptp(corners[:, 1])
+    # The box is taken in the plate's own level frame (turned by the slope of its top and bottom edges): a
+    # long plate tilted 30 degrees fills only ~0.3 of its photo box, yet is a sound quadrilateral.
+    run = corners[1] - corners[0] + corners[2] - corners[3]
+    angle = float(np.arctan2(run[1], run[0]))
+    turn = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]], np.float32)
+    level = (corners - corners.mean(axis=0)) @ turn.T
+    box_w, box_h = np.ptp(level[:, 0]), np.ptp(level[:, 1])
     area = cv2.contourArea(corners.astype(np.float32))
     return area >= 0.35 * box_w * box_h
 
