@@ -38,14 +38,24 @@ def corner_window(box, padding: WindowPadding = WindowPadding()) -> tuple[float,
     return x1 - pad_x, y1 - pad_y, x2 + pad_x, y2 + pad_y
 
 
-def window_crop(image: np.ndarray, window, width: int, height: int) -> np.ndarray:
-    """The window of ``image`` stretched to ``height x width`` (grey 114 beyond the photo's edges)."""
+def window_crop(image: np.ndarray, window, width: int, height: int, turn: np.ndarray | None = None) -> np.ndarray:
+    """The window of ``image`` stretched to ``height x width`` (grey 114 beyond the photo's edges).
+
+    ``turn``: a 2 x 3 affine map from photo pixels into a turned frame (:func:`level_turn`); the window is then
+    taken in that frame (the photo turned about the plate, so a tilted plate lies level in the window).
+    """
     x1, y1, x2, y2 = window
     sx, sy = width / max(x2 - x1, 1e-6), height / max(y2 - y1, 1e-6)
     # Only the window's pixels (plus a row and column for interpolation) are touched, not the photo.
     h, w = image.shape[:2]
-    left, top = max(int(np.floor(x1)) - 1, 0), max(int(np.floor(y1)) - 1, 0)
-    right, bottom = min(int(np.ceil(x2)) + 2, w), min(int(np.ceil(y2)) + 2, h)
+    matrix = np.array([[sx, 0.0, -x1 * sx], [0.0, sy, -y1 * sy]], np.float64)
+    reach = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
+    if turn is not None:
+        matrix = matrix @ np.vstack([turn, [0.0, 0.0, 1.0]])
+        back = cv2.invertAffineTransform(turn)
+        reach = reach @ back[:, :2].T + back[:, 2]  # the photo pixels the turned window sees
+    left, top = max(int(np.floor(reach[:, 0].min())) - 1, 0), max(int(np.floor(reach[:, 1].min())) - 1, 0)
+    right, bottom = min(int(np.ceil(reach[:, 0].max())) + 2, w), min(int(np.ceil(reach[:, 1].max())) + 2, h)
     if right <= left or bottom <= top:  # the window lies wholly outside the photo
         return np.full((height, width, 3), 114, np.uint8)
     source = image[top:bottom, left:right]
@@ -53,9 +63,22 @@ def window_crop(image: np.ndarray, window, width: int, height: int) -> np.ndarra
     shrink = 1.0 / min(sx, sy)
     if shrink > 2.0:
         source = cv2.GaussianBlur(source, (0, 0), 0.5 * shrink)
-    matrix = np.array([[sx, 0.0, -(x1 - left) * sx], [0.0, sy, -(y1 - top) * sy]], np.float32)
-    return cv2.warpAffine(source, matrix, (width, height), flags=cv2.INTER_LINEAR,
+    matrix[:, 2] += matrix[:, :2] @ np.array([left, top], np.float64)  # from the cut-out's pixels
+    return cv2.warpAffine(source, matrix.astype(np.float32), (width, height), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114))
+
+
+def plate_tilt(corners) -> float:
+    """Degrees the plate's top and bottom edges run below level, left to right (clockwise on screen)."""
+    corners = np.asarray(corners, np.float64)
+    run = corners[1] - corners[0] + corners[2] - corners[3]
+    return float(np.degrees(np.arctan2(run[1], run[0])))
+
+
+def level_turn(corners) -> np.ndarray:
+    """2 x 3 affine map turning the photo about the plate's centre so that its edges lie level."""
+    centre = np.asarray(corners, np.float64).mean(axis=0)
+    return cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), plate_tilt(corners), 1.0)
 
 
 def to_window_units(points, window) -> np.ndarray:
@@ -71,6 +94,12 @@ def from_window_units(units, window) -> np.ndarray:
     return np.asarray(units, np.float32) * [x2 - x1, y2 - y1] + [x1, y1]
 
 
+def _box_of(corners, turn: np.ndarray) -> tuple[float, float, float, float]:
+    """The bounding box of ``corners`` mapped by ``turn``."""
+    points = np.asarray(corners, np.float64) @ turn[:, :2].T + turn[:, 2]
+    return (*points.min(axis=0), *points.max(axis=0))
+
+
 class Refiner:
     """Re-locates the corners of detected plates.
 
@@ -79,9 +108,12 @@ class Refiner:
         threads: ONNX Runtime threads (None = all cores).
         max_shift: a refined corner that moves further than this share of the plate width from the
             detector's is not trusted; that plate keeps the detector's corners.
+        level_beyond: a plate whose detected edges run more than this many degrees off level is turned
+            level (with the photo about it) before the refiner looks at it, and its corners turned back.
     """
 
-    def __init__(self, model: str = DEFAULT_REFINER, threads: int | None = None, max_shift: float = 0.35):
+    def __init__(self, model: str = DEFAULT_REFINER, threads: int | None = None, max_shift: float = 0.35,
+                 level_beyond: float = 8.0):
         from numberplate.runtime import load_model
 
         self.model = load_model(model, task="refine", threads=threads)
@@ -89,18 +121,27 @@ class Refiner:
         self.width, self.height = int(card["input"]["width"]), int(card["input"]["height"])
         self.padding = WindowPadding(**card["input"].get("window", {}))
         self.max_shift = max_shift
+        self.level_beyond = level_beyond
 
     def __call__(self, image: np.ndarray, detections: list[Detection]) -> list[Detection]:
         """The same detections with refined corners (and boxes: the corners' bounding box)."""
         if not detections:
             return []
-        windows = [corner_window(d.box, self.padding) for d in detections]
-        crops = [window_crop(image, w, self.width, self.height) for w in windows]
+        # A steep plate is looked at turned level (the refiner learnt nearly level plates): its window is taken
+        # in the turned photo and the corners found there are turned back.
+        turns = [level_turn(d.corners) if abs(plate_tilt(d.corners)) > self.level_beyond else None
+                 for d in detections]
+        windows = [corner_window(_box_of(d.corners, turn) if turn is not None else d.box, self.padding)
+                   for d, turn in zip(detections, turns)]
+        crops = [window_crop(image, w, self.width, self.height, turn) for w, turn in zip(windows, turns)]
         units = self.model.run(to_network_input(crops)).reshape(-1, 4, 2)
         h, w = image.shape[:2]
         refined = []
-        for detection, window, corners in zip(detections, windows, units):
+        for detection, window, turn, corners in zip(detections, windows, turns, units):
             quad = from_window_units(corners, window)
+            if turn is not None:
+                back = cv2.invertAffineTransform(turn)
+                quad = (quad @ back[:, :2].T + back[:, 2]).astype(np.float32)
             old = np.asarray(detection.corners, np.float32)
             width = max(float(np.linalg.norm(old[1] - old[0])), 1.0)
             if not np.all(np.isfinite(quad)) or np.linalg.norm(quad - old, axis=1).max() > self.max_shift * width:
