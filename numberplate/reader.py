@@ -13,14 +13,16 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from numberplate.data.images import read_image
 from numberplate.errors import NumberplateError
 from numberplate.runtime import list_shipped_models
-from numberplate.stages.detect import DEFAULT_DETECTOR, Detector
+from numberplate.stages.detect import DEFAULT_DETECTOR, Detector, box_iou, clip_detection
 from numberplate.stages.recognize import Recognizer, default_ocr_model
 from numberplate.stages.rectify import plate_aspect, rectify
+from numberplate.stages.refine import plate_tilt
 from numberplate.stages.routing import DEFAULT_NEXT_COUNTRIES, DEFAULT_ROUTES, Route
 from numberplate.stages.thresholds import DEFAULT_CONFIRM_THRESHOLD, DEFAULT_THRESHOLD
 from numberplate.types import Detection, ImageResult, Plate, PlateClass, TextReading
@@ -37,6 +39,14 @@ CONFIDENT_READING = 0.8
 #: format alone on the same photos, plates read 0.49-1.0 and all of the plate-free photos' texts 0.28 or less
 #: (garbage read as a guess that fits a Brazilian or Argentinian format): 0.4 sits in that gap.
 FORMAT_READING = 0.4
+#: Angles a photo without a strong detection is looked at again (see Reader's ``turns``), and how much a plate
+#: found turned may overlap one found as taken (box IoU) before it counts as the same plate.
+DEFAULT_TURNS = (30.0, -30.0)
+TURNED_OVERLAP = 0.3
+#: Plates steeper than this (degrees, refined corners) are found again turned level (Reader's ``relevel_beyond``);
+#: two of them overlapping more than SAME_PLATE (box IoU) afterwards were halves of one plate.
+DEFAULT_RELEVEL_BEYOND = 15.0
+SAME_PLATE = 0.5
 
 
 @cache
@@ -83,6 +93,13 @@ class Reader:
             look-alike designs (grey Brazilian and American plates); their formats often tell them apart.
         max_side: detector input size (longer side in pixels); None = the model card's.
         threads: ONNX Runtime threads per model (None = all cores).
+        turns: when the photo as taken holds no detection scoring ``threshold`` or more, it is looked at again
+            turned by each of these angles (degrees, counter-clockwise) and what is found there is turned back:
+            phone photos of parked cars hold plates 30-40 degrees off level, which the detector (trained on
+            nearly level plates) misses. Empty = never; costs one detector pass per angle, on such photos only.
+        relevel_beyond: a plate whose refined corners run more than this many degrees off level is found again
+            in the photo turned level about it, and its corners taken from there (the detector outlines steep
+            plates poorly); None = never (and without a refiner). One detector pass per such plate's angle.
     """
 
     def __init__(self, region: str | None = None, detector: Detector | None = None,
@@ -93,7 +110,8 @@ class Reader:
                  confirm_threshold: float | None = DEFAULT_CONFIRM_THRESHOLD,
                  min_region_confidence: float = 0.5, next_countries: int = DEFAULT_NEXT_COUNTRIES,
                  max_side: int | None = None, threads: int | None = None,
-                 refiner=None, use_refiner: bool = True, refiner_model: str | Path | None = None):
+                 refiner=None, use_refiner: bool = True, refiner_model: str | Path | None = None,
+                 turns: Sequence[float] = DEFAULT_TURNS, relevel_beyond: float | None = DEFAULT_RELEVEL_BEYOND):
         self.region = region.lower() if region else None
         if self.region:
             from numberplate.regions import resolve
@@ -126,6 +144,8 @@ class Reader:
         self._recognizers: dict[str | None, Recognizer] = {}
         self._ocr_sessions: dict = {}  # OCR models by name, shared by the per-country recognizers
         self._fixed_recognizer = recognizer
+        self.turns = tuple(float(angle) for angle in turns)
+        self.relevel_beyond = relevel_beyond
 
     def __call__(self, image: np.ndarray | str | Path) -> ImageResult:
         """All plates of one photo (RGB uint8 array or path), best detection first."""
@@ -138,14 +158,40 @@ class Reader:
         """The plates of one photo as the reader cuts them: detected, corners refined (when a refiner is on)."""
         started = time.perf_counter()
         detections = self.detector(image)
+        if self.turns and not any(d.score >= self.threshold for d in detections):
+            turned = [d for angle in self.turns for d in _detect_turned(self.detector, image, angle)]
+            detections = _add_apart(detections, turned)
         if timings is not None:
             timings["detect"] = time.perf_counter() - started
         if self.refiner is not None:
-            started = time.perf_counter()
+            started = time.perf_counter()  # (the second look at steep plates counts as refining)
             detections = self.refiner(image, detections)
+            if self.relevel_beyond is not None:
+                detections = self._relevel(image, detections)
             if timings is not None:
                 timings["refine"] = time.perf_counter() - started
         return detections
+
+    def _relevel(self, image: np.ndarray, detections: list[Detection]) -> list[Detection]:
+        """Steep plates (refined corners more than ``relevel_beyond`` degrees off level) found again in the photo
+        turned level about them, and refined there: on a plate tilted 30 degrees the detector's corners lie
+        nearly level and often outline half of it (two detections for one plate), while turned level the
+        detector outlines it whole. One detector pass per distinct angle; plates found once only."""
+        out, passes = list(detections), {}
+        for index, detection in enumerate(detections):
+            tilt = plate_tilt(detection.corners)
+            if abs(tilt) <= self.relevel_beyond:
+                continue
+            angle = round(tilt)
+            if angle not in passes:
+                passes[angle] = _detect_turned(self.detector, image, angle)
+            again = [d for d in passes[angle] if box_iou(d.box, [detection.box]).max() > TURNED_OVERLAP]
+            if again:
+                best = max(again, key=lambda d: d.score)
+                # Found as taken: it keeps its own score and status, only its corners come from the turned look.
+                out[index] = self.refiner(image, [Detection(best.box, best.corners, detection.score, detection.label,
+                                                            detection.turned)])[0]
+        return _add_apart([], out, SAME_PLATE) if passes else out
 
     def read_array(self, image: np.ndarray, source: str | None = None) -> ImageResult:
         timings: dict[str, float] = {}
@@ -167,11 +213,12 @@ class Reader:
         return ImageResult(source, image.shape[1], image.shape[0], plates, timings)
 
     def _confirmed(self, detection, reading: TextReading | None, plate_class: PlateClass | None) -> bool:
-        """A strong detection always; a weak one only as a readable plate whose text fits a format of the
+        """A strong detection in the photo as taken always; a weak one, or one found in the turned photo (signs
+        seen turned look like plates far more often than plates do), only as a readable plate whose text fits a format of the
         classified country (not of a next country: American formats fit most short strings of sign text),
         or whose text is read with CONFIDENT_READING or more. A format-fitting text read with less than
         FORMAT_READING confidence does not confirm: formats fit much sign text read as a guess."""
-        if self.confirm_threshold is None or detection.score >= self.threshold:
+        if self.confirm_threshold is None or (detection.score >= self.threshold and not detection.turned):
             return True
         if plate_class is None or plate_class.state != "readable" or reading is None or not reading.text:
             return False
@@ -244,6 +291,32 @@ class Reader:
         """Yield one :class:`ImageResult` per photo; paths that cannot be read raise ``InputError``."""
         for image in images:
             yield self(image)
+
+
+def _detect_turned(detector: Detector, image: np.ndarray, angle: float) -> list[Detection]:
+    """Detections in the photo turned ``angle`` degrees about its centre (same canvas), turned back."""
+    height, width = image.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    turned = cv2.warpAffine(image, turn, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                            borderValue=(114, 114, 114))
+    back = cv2.invertAffineTransform(turn)
+    found = []
+    for detection in detector(turned):
+        quad = np.asarray(detection.corners, np.float64) @ back[:, :2].T + back[:, 2]
+        box = (*quad.min(axis=0), *quad.max(axis=0))
+        found.append(clip_detection(Detection(tuple(float(v) for v in box), tuple(map(tuple, quad.tolist())),
+                                              detection.score, detection.label, angle), width, height))
+    return found
+
+
+def _add_apart(kept: list[Detection], more: list[Detection], overlap: float = TURNED_OVERLAP) -> list[Detection]:
+    """``kept`` and, best first, each of ``more`` that overlaps none of those kept by more than ``overlap`` (box
+    IoU): a plate found in the photo as taken keeps its own corners, however well it scores turned."""
+    kept = list(kept)
+    for detection in sorted(more, key=lambda d: -d.score):
+        if not kept or box_iou(detection.box, [k.box for k in kept]).max() <= overlap:
+            kept.append(detection)
+    return kept
 
 
 def read(image: np.ndarray | str | Path, region: str | None = None) -> ImageResult:

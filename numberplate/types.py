@@ -109,12 +109,14 @@ class Detection:
         corners: the 4 corners, clockwise from the top-left.
         score: detector confidence (0..1).
         label: class name from the detector's card (``"numberplate"`` for the shipped model).
+        turned: degrees the photo was turned when the object was found (the reader's ``turns``; 0 = as taken).
     """
 
     box: Box
     corners: Quad
     score: float
     label: str = "numberplate"
+    turned: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,8 @@ class Plate:
             "detection_score": round(self.detection.score, 4),
             "label": self.detection.label,
         })
+        if self.detection.turned:
+            out["turned"] = self.detection.turned  # found in the photo turned this many degrees
         return out
 
 

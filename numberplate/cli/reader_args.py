@@ -34,6 +34,10 @@ def add_reader_arguments(parser: argparse.ArgumentParser, region_help: str = REG
     group.add_argument("--confirm-threshold", type=float, default=ReaderOptions.confirm_threshold,
                        help=CONFIRM_THRESHOLD_HELP)
     group.add_argument("--next-countries", type=int, default=ReaderOptions.next_countries, help=NEXT_COUNTRIES_HELP)
+    group.add_argument("--no-turns", action="store_true",
+                       help="never look at a photo turned: by default a photo without a sure plate is looked at "
+                            "again turned 30 degrees either way, and a plate found more than 15 degrees off level "
+                            "is found again in the photo turned level about it (phone photos of parked cars)")
     group.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
                        "model's, 640); larger finds smaller plates, slower")
     group.add_argument("--threads", type=int, help=threads_help)
@@ -46,4 +50,5 @@ def reader_options(args: argparse.Namespace, threads: int | None = None) -> Read
                          use_refiner=not args.no_refiner, refiner=args.refiner, detector=args.detector,
                          ocr_model=args.ocr_model, threshold=args.threshold,
                          confirm_threshold=args.confirm_threshold, next_countries=args.next_countries,
-                         max_side=args.max_side, threads=args.threads if args.threads is not None else threads)
+                         max_side=args.max_side, threads=args.threads if args.threads is not None else threads,
+                         turn_photos=not args.no_turns)

@@ -107,7 +107,8 @@ def clip_detection(detection: Detection, width: int, height: int) -> Detection:
     """Keep corners and box inside the image."""
     quad = [(min(max(x, 0.0), width - 1.0), min(max(y, 0.0), height - 1.0)) for x, y in detection.corners]
     xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-    return Detection((min(xs), min(ys), max(xs), max(ys)), tuple(quad), detection.score, detection.label)
+    return Detection((min(xs), min(ys), max(xs), max(ys)), tuple(quad), detection.score, detection.label,
+                     detection.turned)
 
 
 class Detector:

@@ -151,5 +151,5 @@ class Refiner:
             quad[:, 1] = quad[:, 1].clip(0, h - 1)
             box = (float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max()))
             refined.append(Detection(box, tuple((float(x), float(y)) for x, y in quad), detection.score,
-                                     detection.label))
+                                     detection.label, detection.turned))
         return refined
