@@ -58,4 +58,5 @@ if has eval; then
   numberplate eval read --data "$D/endtoend/us" --region us
   numberplate eval read --data "$D/endtoend/br" --region br
   numberplate eval read --data "$D/detection/ro-dashcam/val"
+  python benchmarks/bench_tilt.py --data "$D/endtoend/br" "$D/endtoend/us"
 fi
