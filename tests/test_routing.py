@@ -75,7 +75,8 @@ def test_no_classifier_reads_one_line_with_the_universal_model():
 
 
 class FixedDetector:
-    """Stands in for the detector: the example photo's plate, with a given score."""
+    """Stands in for the detector: the example photo's plate, with a given score (in any photo it is shown, so the
+    readers below do not look at photos turned: ``turns=()``)."""
 
     def __init__(self, score: float):
         self.score = score
@@ -95,12 +96,12 @@ class FixedDetector:
 ])
 def test_weak_detections_need_the_classifier_and_the_format_to_agree(score, verdict, kept, monkeypatch):
     monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", 1.01)  # the example reads at 1.000: rule off
-    reader = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False)
+    reader = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False, turns=())
     assert reader.threshold == 0.35 and reader.confirm_threshold == 0.2
     plates = reader("examples/car-ua.jpg").plates
     assert len(plates) == (1 if kept else 0)
     off = Reader(detector=FixedDetector(score), classifier=FixedClassifier(verdict), use_refiner=False,
-                 confirm_threshold=None)
+                 confirm_threshold=None, turns=())
     assert len(off("examples/car-ua.jpg").plates) == 1  # without the rule the detector's word is final
 
 
@@ -110,10 +111,10 @@ def test_a_weak_detection_is_not_confirmed_by_a_format_fitting_guess(format_read
     monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", 1.01)  # the example reads at 1.000: rule off
     monkeypatch.setattr("numberplate.reader.FORMAT_READING", format_reading)
     verdict = PlateClass("ua-2015", 0.95, 1, 0.99, "readable", 0.99)
-    reader = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False)
+    reader = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False, turns=())
     plates = reader("examples/car-ua.jpg").plates
     assert len(plates) == (1 if kept else 0)
-    strong = Reader(detector=FixedDetector(0.5), classifier=FixedClassifier(verdict), use_refiner=False)
+    strong = Reader(detector=FixedDetector(0.5), classifier=FixedClassifier(verdict), use_refiner=False, turns=())
     assert len(strong("examples/car-ua.jpg").plates) == 1  # a strong detection needs no confirming
 
 
@@ -153,7 +154,7 @@ def test_a_weak_detection_read_confidently_needs_no_format(confident_reading, ke
     # No region sure enough to fit a format (a vanity plate fits none): the reading's own confidence decides.
     monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", confident_reading)
     verdict = PlateClass("ua-2015", 0.3, 1, 0.99, "readable", 0.99)
-    plates = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False)(
+    plates = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False, turns=())(
         "examples/car-ua.jpg").plates
     assert [(p.text, p.reading.format_valid) for p in plates] == ([("AA1234BC", None)] if kept else [])
 
@@ -161,7 +162,7 @@ def test_a_weak_detection_read_confidently_needs_no_format(confident_reading, ke
 def test_a_weak_detection_is_not_confirmed_by_a_next_country(monkeypatch):
     monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", 1.01)  # the example reads at 1.000: rule off
     verdict = PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, (("bg", 0.05),))
-    weak = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False)
+    weak = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False, turns=())
     assert weak("examples/car-ua.jpg").plates == ()
     strong = Reader(detector=FixedDetector(0.9), classifier=FixedClassifier(verdict), use_refiner=False)
     assert [(p.text, p.reading.region) for p in strong("examples/car-ua.jpg").plates] == [("AA1234BC", "bg")]
