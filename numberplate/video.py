@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from collections.abc import Iterator
@@ -304,6 +305,11 @@ def read_video(reader, path: str | Path, stride: int = 1, draw_dir: str | Path |
     """
     if stride < 1:
         raise NumberplateError(f"frame stride must be >= 1, got {stride}")
+    if getattr(reader, "turns", ()):
+        # A camera's frames hold nearly level plates, and most frames none: looking at every plate-free frame
+        # turned as well would halve the frame rate (steep plates that are found are still found again level).
+        reader = copy.copy(reader)
+        reader.turns = ()
     tracker = tracker or PlateTracker()
     capture, info = open_video(path)
     annotated = None

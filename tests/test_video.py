@@ -80,6 +80,24 @@ def test_one_voted_reading_per_car(clip, reader):
         assert track.confidence > 0.9
 
 
+def test_frames_are_looked_at_as_taken_only(clip, reader):
+    # A camera's frames hold level plates and most none: no frame is looked at turned (frame 38 has no car).
+    from numberplate import Reader
+
+    calls = []
+
+    class Counting:
+        def __call__(self, image):
+            calls.append(image.shape)
+            return reader.detector(image)
+
+    counting = Reader(region="ua", detector=Counting(), classifier=reader.classifier, refiner=reader.refiner)
+    result = read_video(counting, clip, stride=2)
+    assert [t.text for t in result.tracks] == ["AA1234BC", "KA5678OX"]
+    assert len(calls) == FRAMES // 2
+    assert counting.turns  # the reader given is left as it was
+
+
 def test_cli_video_jsonl_and_annotated_video(clip, tmp_path, capsys):
     assert main(["read", str(clip), "--region", "ua", "--format", "jsonl", "--stride", "3",
                  "--draw", str(tmp_path / "drawn")]) == 0
