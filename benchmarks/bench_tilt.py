@@ -28,6 +28,7 @@ def turned_set(source: str, out: Path, angles: list[float]) -> Path:
     from numberplate.data.detection import read_detection, write_detection
     from numberplate.data.images import read_image
     from numberplate.data.records import ImageRecord, PlateAnnotation
+    from numberplate.stages.rectify import turn_points
 
     out.mkdir(parents=True, exist_ok=True)
     records = []
@@ -41,7 +42,7 @@ def turned_set(source: str, out: Path, angles: list[float]) -> Path:
         turned = cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_REFLECT)
         path = out / record.image_path.name
         cv2.imwrite(str(path), cv2.cvtColor(turned, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
-        plates = [PlateAnnotation(tuple(map(tuple, (np.asarray(p.corners) @ matrix[:, :2].T + matrix[:, 2]).tolist())),
+        plates = [PlateAnnotation(tuple(map(tuple, turn_points(p.corners, matrix).tolist())),
                                   p.label, p.text, p.region, p.has_corners, dict(p.attributes))
                   for p in record.plates]
         records.append(ImageRecord(path, plates, split=record.split))

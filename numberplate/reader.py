@@ -21,8 +21,7 @@ from numberplate.errors import NumberplateError
 from numberplate.runtime import list_shipped_models
 from numberplate.stages.detect import DEFAULT_DETECTOR, Detector, box_iou, clip_detection
 from numberplate.stages.recognize import Recognizer, default_ocr_model
-from numberplate.stages.rectify import plate_aspect, rectify
-from numberplate.stages.refine import plate_tilt
+from numberplate.stages.rectify import plate_aspect, plate_tilt, rectify, turn_points
 from numberplate.stages.routing import DEFAULT_NEXT_COUNTRIES, DEFAULT_ROUTES, Route
 from numberplate.stages.thresholds import DEFAULT_CONFIRM_THRESHOLD, DEFAULT_THRESHOLD
 from numberplate.types import Detection, ImageResult, Plate, PlateClass, TextReading
@@ -302,7 +301,7 @@ def _detect_turned(detector: Detector, image: np.ndarray, angle: float) -> list[
     back = cv2.invertAffineTransform(turn)
     found = []
     for detection in detector(turned):
-        quad = np.asarray(detection.corners, np.float64) @ back[:, :2].T + back[:, 2]
+        quad = turn_points(detection.corners, back)
         box = (*quad.min(axis=0), *quad.max(axis=0))
         found.append(clip_detection(Detection(tuple(float(v) for v in box), tuple(map(tuple, quad.tolist())),
                                               detection.score, detection.label, angle), width, height))

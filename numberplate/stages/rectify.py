@@ -45,6 +45,19 @@ def plate_aspect(detection: Detection) -> float | None:
     return width / height
 
 
+def turn_points(points, matrix: np.ndarray) -> np.ndarray:
+    """Points (N x 2) mapped by a 2 x 3 affine ``matrix`` (a turn from ``cv2.getRotationMatrix2D``, say)."""
+    matrix = np.asarray(matrix, np.float64)
+    return np.asarray(points, np.float64) @ matrix[:, :2].T + matrix[:, 2]
+
+
+def plate_tilt(corners) -> float:
+    """Degrees the plate's top and bottom edges run below level, left to right (clockwise on screen)."""
+    corners = np.asarray(corners, np.float64)
+    run = corners[1] - corners[0] + corners[2] - corners[3]
+    return float(np.degrees(np.arctan2(run[1], run[0])))
+
+
 def corners_plausible(corners: np.ndarray) -> bool:
     """Convex, clockwise, no collapsed side, and filling a fair part of its own box (in its level frame)."""
     if corners.shape != (4, 2) or not np.isfinite(corners).all():
@@ -60,8 +73,7 @@ def corners_plausible(corners: np.ndarray) -> bool:
         return False
     # The box is taken in the plate's own level frame (turned by the slope of its top and bottom edges): a
     # long plate tilted 30 degrees fills only ~0.3 of its photo box, yet is a sound quadrilateral.
-    run = corners[1] - corners[0] + corners[2] - corners[3]
-    angle = float(np.arctan2(run[1], run[0]))
+    angle = np.radians(plate_tilt(corners))
     turn = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]], np.float32)
     level = (corners - corners.mean(axis=0)) @ turn.T
     box_w, box_h = np.ptp(level[:, 0]), np.ptp(level[:, 1])

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from numberplate.stages.detect import to_network_input
+from numberplate.stages.rectify import plate_tilt, turn_points
 from numberplate.types import Detection
 
 DEFAULT_REFINER = "refiner-plates"
@@ -53,7 +54,7 @@ def window_crop(image: np.ndarray, window, width: int, height: int, turn: np.nda
     if turn is not None:
         matrix = matrix @ np.vstack([turn, [0.0, 0.0, 1.0]])
         back = cv2.invertAffineTransform(turn)
-        reach = reach @ back[:, :2].T + back[:, 2]  # the photo pixels the turned window sees
+        reach = turn_points(reach, back)  # the photo pixels the turned window sees
     left, top = max(int(np.floor(reach[:, 0].min())) - 1, 0), max(int(np.floor(reach[:, 1].min())) - 1, 0)
     right, bottom = min(int(np.ceil(reach[:, 0].max())) + 2, w), min(int(np.ceil(reach[:, 1].max())) + 2, h)
     if right <= left or bottom <= top:  # the window lies wholly outside the photo
@@ -66,13 +67,6 @@ def window_crop(image: np.ndarray, window, width: int, height: int, turn: np.nda
     matrix[:, 2] += matrix[:, :2] @ np.array([left, top], np.float64)  # from the cut-out's pixels
     return cv2.warpAffine(source, matrix.astype(np.float32), (width, height), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(114, 114, 114))
-
-
-def plate_tilt(corners) -> float:
-    """Degrees the plate's top and bottom edges run below level, left to right (clockwise on screen)."""
-    corners = np.asarray(corners, np.float64)
-    run = corners[1] - corners[0] + corners[2] - corners[3]
-    return float(np.degrees(np.arctan2(run[1], run[0])))
 
 
 def level_turn(corners) -> np.ndarray:
@@ -96,7 +90,7 @@ def from_window_units(units, window) -> np.ndarray:
 
 def _box_of(corners, turn: np.ndarray) -> tuple[float, float, float, float]:
     """The bounding box of ``corners`` mapped by ``turn``."""
-    points = np.asarray(corners, np.float64) @ turn[:, :2].T + turn[:, 2]
+    points = turn_points(corners, turn)
     return (*points.min(axis=0), *points.max(axis=0))
 
 
@@ -140,8 +134,7 @@ class Refiner:
         for detection, window, turn, corners in zip(detections, windows, turns, units):
             quad = from_window_units(corners, window)
             if turn is not None:
-                back = cv2.invertAffineTransform(turn)
-                quad = (quad @ back[:, :2].T + back[:, 2]).astype(np.float32)
+                quad = turn_points(quad, cv2.invertAffineTransform(turn)).astype(np.float32)
             old = np.asarray(detection.corners, np.float32)
             width = max(float(np.linalg.norm(old[1] - old[0])), 1.0)
             if not np.all(np.isfinite(quad)) or np.linalg.norm(quad - old, axis=1).max() > self.max_shift * width:

@@ -22,6 +22,7 @@ from numberplate.data.records import ImageRecord
 from numberplate.errors import ConfigError, InputError
 from numberplate.models.detector import CORNER_SCALE, STRIDE, DetectorConfig, PlateDetector
 from numberplate.stages.detect import box_iou, decode, letterbox, to_network_input
+from numberplate.stages.rectify import turn_points
 from numberplate.train.loop import LoopConfig
 from numberplate.train.onnx_import import load_start_weights
 
@@ -202,6 +203,13 @@ def corner_error(predicted, truth) -> float:
     return float(np.linalg.norm(predicted - truth, axis=1).max() / width)
 
 
+def check_max_tilt(max_tilt: float) -> None:
+    """Turned samples keep their corners in order (clockwise from the top-left) only below 45 degrees."""
+    if not 0 <= max_tilt < 45:
+        raise ConfigError(f"augment.max_tilt {max_tilt}: must be at least 0 and below 45 degrees "
+                          "(the corners are learnt clockwise from the top-left one)")
+
+
 # -- the task -----------------------------------------------------------------------------------------
 class DetectTask:
     """Plugs the detector into :func:`numberplate.train.loop.fit`."""
@@ -214,9 +222,7 @@ class DetectTask:
 
         if not config.data:
             raise ConfigError("detector training needs at least one data source (--data DIR or [[data]])")
-        if not 0 <= config.augment.max_tilt < 45:
-            raise ConfigError(f"augment.max_tilt {config.augment.max_tilt}: must be at least 0 and below 45 degrees "
-                              "(the corners are learnt clockwise from the top-left one)")
+        check_max_tilt(config.augment.max_tilt)
         self.config = config
         self.name = config.name
         self.sources: list[DetectionSource] = []
@@ -289,7 +295,7 @@ class DetectTask:
         out = cv2.warpAffine(image, matrix, (aug.crop, aug.crop), flags=interpolation, borderValue=(114, 114, 114))
         moved = []
         for quad in quads:
-            q = quad @ matrix[:, :2].T + matrix[:, 2]
+            q = turn_points(quad, matrix)
             moved.append(q[FLIP_ORDER] if flip else q)
         out = self._photometric(out, rng)
         classes = [self.classes.index(p.label) for p in record.plates]

@@ -25,9 +25,10 @@ from numberplate.data.records import ImageRecord
 from numberplate.errors import ConfigError, InputError
 from numberplate.models.refiner import CornerRefiner, RefinerConfig
 from numberplate.stages.detect import to_network_input
+from numberplate.stages.rectify import turn_points
 from numberplate.stages.refine import WindowPadding, corner_window, to_window_units, window_crop
 from numberplate.train.classify import ClassifyAugmentConfig, augment_crop
-from numberplate.train.detect import FLIP_ORDER
+from numberplate.train.detect import FLIP_ORDER, check_max_tilt
 from numberplate.train.loop import LoopConfig
 from numberplate.train.onnx_import import load_start_weights
 
@@ -151,7 +152,7 @@ def tilt_context(context: PlateContext, angle: float) -> PlateContext:
     matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
     h, w = context.image.shape[:2]
     image = cv2.warpAffine(context.image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return PlateContext(image, (context.corners @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32))
+    return PlateContext(image, turn_points(context.corners, matrix).astype(np.float32))
 
 
 def simulate_detection(corners: np.ndarray, rng: np.random.Generator, cfg: RefineAugmentConfig) -> np.ndarray:
@@ -199,9 +200,7 @@ class RefineTask:
 
         if not config.data:
             raise ConfigError("refiner training needs at least one data source (--data DIR or [[data]])")
-        if not 0 <= config.augment.max_tilt < 45:
-            raise ConfigError(f"augment.max_tilt {config.augment.max_tilt}: must be at least 0 and below 45 degrees "
-                              "(the corners are learnt clockwise from the top-left one)")
+        check_max_tilt(config.augment.max_tilt)
         self.config = config
         self.name = config.name
         self.sources: list[RefineSource] = []
