@@ -58,6 +58,7 @@ class ReaderOptions:
     max_side: int | None = None
     threads: int | None = None
     turn_photos: bool = True  # look at photos turned for steep plates (Reader's turns and relevel_beyond)
+    zoom_out: bool = True  # look at photos that may be plate crops set small on a larger canvas (Reader's zoom_out)
 
     def __post_init__(self):
         # Checked here, where read, eval read and serve all pass: a bad value fails before any model loads.
@@ -77,7 +78,7 @@ class ReaderOptions:
                       use_classifier=self.use_classifier, classifier_model=self.classifier,
                       use_refiner=self.use_refiner, refiner_model=self.refiner,
                       threshold=self.threshold, confirm_threshold=self.confirm_threshold, max_side=self.max_side,
-                      next_countries=self.next_countries, threads=self.threads or threads,
+                      next_countries=self.next_countries, threads=self.threads or threads, zoom_out=self.zoom_out,
                       **({} if self.turn_photos else {"turns": (), "relevel_beyond": None}))
 
 

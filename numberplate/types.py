@@ -110,6 +110,8 @@ class Detection:
         score: detector confidence (0..1).
         label: class name from the detector's card (``"numberplate"`` for the shipped model).
         turned: degrees the photo was turned when the object was found (the reader's ``turns``; 0 = as taken).
+        zoomed_out: found in the photo set small on a larger canvas (the reader's look at photos that are
+            themselves plate crops, where the plate fills the frame).
     """
 
     box: Box
@@ -117,6 +119,7 @@ class Detection:
     score: float
     label: str = "numberplate"
     turned: float = 0.0
+    zoomed_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ class Plate:
         })
         if self.detection.turned:
             out["turned"] = self.detection.turned  # found in the photo turned this many degrees
+        if self.detection.zoomed_out:
+            out["zoomed_out"] = True  # found in the photo set small on a larger canvas (a photo of a plate alone)
         return out
 
 

@@ -38,6 +38,10 @@ def add_reader_arguments(parser: argparse.ArgumentParser, region_help: str = REG
                        help="never look at a photo turned: by default a photo without a sure plate is looked at "
                             "again turned 30 degrees either way, and a plate found more than 15 degrees off level "
                             "is found again in the photo turned level about it (phone photos of parked cars)")
+    group.add_argument("--no-zoom-out", action="store_true",
+                       help="never look at a photo set small: by default a photo that may be a plate crop (small, "
+                            "wider than a camera frame, or with a plate across most of it) is looked at again set "
+                            "small on a larger canvas, where the detector finds the plate whole")
     group.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
                        "model's, 640); larger finds smaller plates, slower")
     group.add_argument("--threads", type=int, help=threads_help)
@@ -51,4 +55,4 @@ def reader_options(args: argparse.Namespace, threads: int | None = None) -> Read
                          ocr_model=args.ocr_model, threshold=args.threshold,
                          confirm_threshold=args.confirm_threshold, next_countries=args.next_countries,
                          max_side=args.max_side, threads=args.threads if args.threads is not None else threads,
-                         turn_photos=not args.no_turns)
+                         turn_photos=not args.no_turns, zoom_out=not args.no_zoom_out)

@@ -7,7 +7,7 @@ corner offsets at 1/4 resolution; :func:`decode` turns them into detections in o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -51,15 +51,25 @@ def to_network_input(images: list[np.ndarray]) -> np.ndarray:
     return np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
 
 
-def box_iou(box, boxes) -> np.ndarray:
-    """Intersection over union of one ``(x1, y1, x2, y2)`` box with each row of ``boxes`` (N x 4)."""
+def _intersections(box, boxes) -> tuple[np.ndarray, float, np.ndarray]:
+    """Intersection areas of one ``(x1, y1, x2, y2)`` box with each row of ``boxes`` (N x 4), its area, theirs."""
     box, boxes = np.asarray(box, np.float64), np.asarray(boxes, np.float64).reshape(-1, 4)
     ix = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
     iy = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
-    inter = ix * iy
     area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return ix * iy, float(area), (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def box_iou(box, boxes) -> np.ndarray:
+    """Intersection over union of one ``(x1, y1, x2, y2)`` box with each row of ``boxes`` (N x 4)."""
+    inter, area, areas = _intersections(box, boxes)
     return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+def box_within(box, boxes) -> np.ndarray:
+    """Share of one box's area inside each row of ``boxes`` (N x 4): 1 = wholly inside."""
+    inter, area, _ = _intersections(box, boxes)
+    return inter / max(area, 1e-9)
 
 
 def decode(heat: np.ndarray, corners: np.ndarray, transform: Letterbox, labels: list[str],
@@ -107,8 +117,7 @@ def clip_detection(detection: Detection, width: int, height: int) -> Detection:
     """Keep corners and box inside the image."""
     quad = [(min(max(x, 0.0), width - 1.0), min(max(y, 0.0), height - 1.0)) for x, y in detection.corners]
     xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-    return Detection((min(xs), min(ys), max(xs), max(ys)), tuple(quad), detection.score, detection.label,
-                     detection.turned)
+    return replace(detection, box=(min(xs), min(ys), max(xs), max(ys)), corners=tuple(quad))
 
 
 class Detector:

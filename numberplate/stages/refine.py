@@ -7,7 +7,7 @@ off by ~10% of the width, mostly up and down), stretched to the refiner's input 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -143,6 +143,5 @@ class Refiner:
             quad[:, 0] = quad[:, 0].clip(0, w - 1)
             quad[:, 1] = quad[:, 1].clip(0, h - 1)
             box = (float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max()))
-            refined.append(Detection(box, tuple((float(x), float(y)) for x, y in quad), detection.score,
-                                     detection.label, detection.turned))
+            refined.append(replace(detection, box=box, corners=tuple((float(x), float(y)) for x, y in quad)))
         return refined
