@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - started
         region = root.rstrip("/").split("/")[-1].split("-")[0]
         recognizer = Recognizer(region=region, threads=args.threads)
-        alone = evaluate_ocr(lambda _record: recognizer, records)
+        alone = evaluate_ocr(lambda _record, chosen=recognizer: chosen, records)
         print(f"| {root} ({args.split}) | {len(records)} | {100 * right / len(records):.1f}% "
               f"| {100 * found / len(records):.1f}% | {len(records) / seconds:.1f} | {100 * alone['exact_accuracy']:.1f}% |")
     return 0

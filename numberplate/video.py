@@ -305,11 +305,13 @@ def read_video(reader, path: str | Path, stride: int = 1, draw_dir: str | Path |
     """
     if stride < 1:
         raise NumberplateError(f"frame stride must be >= 1, got {stride}")
-    if getattr(reader, "turns", ()):
-        # A camera's frames hold nearly level plates, and most frames none: looking at every plate-free frame
-        # turned as well would halve the frame rate (steep plates that are found are still found again level).
+    if getattr(reader, "turns", ()) or getattr(reader, "zoom_out", False):
+        # A camera's frames hold nearly level plates in a scene, and most frames none: looking at every plate-free
+        # frame turned as well would halve the frame rate (steep plates that are found are still found again
+        # level), and a small frame is a scene, not a plate crop.
         reader = copy.copy(reader)
         reader.turns = ()
+        reader.zoom_out = False
     tracker = tracker or PlateTracker()
     capture, info = open_video(path)
     annotated = None

@@ -95,7 +95,31 @@ def test_frames_are_looked_at_as_taken_only(clip, reader):
     result = read_video(counting, clip, stride=2)
     assert [t.text for t in result.tracks] == ["AA1234BC", "KA5678OX"]
     assert len(calls) == FRAMES // 2
-    assert counting.turns  # the reader given is left as it was
+    assert counting.turns and counting.zoom_out  # the reader given is left as it was
+
+
+def test_small_frames_are_scenes_not_plate_crops(tmp_path, reader):
+    # A photo of 320 x 180 may be a plate crop, and is looked at set small too; a video frame of that size is not.
+    from numberplate import Reader
+
+    path = tmp_path / "small.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (320, 180))
+    for index in range(6):
+        writer.write(np.full((180, 320, 3), 60 + 20 * index, np.uint8))
+    writer.release()
+    calls = []
+
+    class Counting:
+        def __call__(self, image):
+            calls.append(image.shape)
+            return reader.detector(image)
+
+    counting = Reader(detector=Counting(), classifier=reader.classifier, refiner=reader.refiner, turns=())
+    counting(np.full((180, 320, 3), 60, np.uint8))
+    assert len(calls) == 2  # a photo: as taken and set small
+    calls.clear()
+    read_video(counting, path)
+    assert len(calls) == 6
 
 
 def test_cli_video_jsonl_and_annotated_video(clip, tmp_path, capsys):
