@@ -76,3 +76,21 @@ def test_a_plate_found_only_turned_must_be_confirmed_by_its_reading(reader):
     assert reader._confirmed(as_taken, guess, plate_class)  # a strong detection as taken stands on its own
     assert not reader._confirmed(turned, guess, plate_class)  # signs seen turned look like plates
     assert reader._confirmed(turned, sure, plate_class)
+
+
+@pytest.mark.parametrize(("score", "looks"), [(0.5, 3), (0.65, 1)])
+def test_a_photo_is_looked_at_turned_unless_a_plate_scores_level_plate(reader, score, looks):
+    # Turned 30 degrees, a plate is often found in part at 0.35-0.6 as taken: that does not make the photo level.
+    from numberplate.reader import LEVEL_PLATE
+
+    calls = []
+
+    class OnePlate:
+        def __call__(self, image):
+            calls.append(image.shape)
+            quad = ((600, 500), (700, 500), (700, 530), (600, 530))
+            return [Detection((600, 500, 700, 530), quad, score)] if len(calls) == 1 else []
+
+    photo = np.full((720, 1280, 3), 90, np.uint8)
+    Reader(detector=OnePlate(), classifier=reader.classifier, refiner=reader.refiner, relevel_beyond=None)(photo)
+    assert len(calls) == looks and (score >= LEVEL_PLATE) == (looks == 1)
