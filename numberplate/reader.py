@@ -39,11 +39,12 @@ CONFIDENT_READING = 0.8
 #: format alone on the same photos, plates read 0.49-1.0 and all of the plate-free photos' texts 0.28 or less
 #: (garbage read as a guess that fits a Brazilian or Argentinian format): 0.4 sits in that gap.
 FORMAT_READING = 0.4
-#: Angles a photo without a detection scoring LEVEL_PLATE is looked at again (see Reader's ``turns``), and how much
-#: a plate found turned may overlap one found as taken (box IoU) before it counts as the same plate. On photos
-#: turned 25-35 degrees, most photos whose plate was missed held a detection of 0.35-0.6 as taken (half the steep
-#: plate, or a light or a sign): looking turned unless one scores 0.6 found br / us 88.6 / 73.9 -> 97.4 / 82.0% of
-#: their plates, the photos as taken unchanged (0.7 lost an American plate as taken).
+#: Angles a photo without a level plate (a detection scoring LEVEL_PLATE that the classifier calls readable) is
+#: looked at again (see Reader's ``turns``), and how much a plate found turned may overlap one found as taken (box
+#: IoU) before it counts as the same plate. On photos turned 25-35 degrees, most photos whose plate was missed held
+#: a detection of 0.35-0.6 as taken (half the steep plate, or a light or a sign): looking turned unless one scores
+#: 0.6 found br / us 88.6 / 73.9 -> 97.4 / 82.0% of their plates, the photos as taken unchanged (0.7 lost an
+#: American plate as taken); unless it is also readable, 98.2 / 85.1%.
 DEFAULT_TURNS = (30.0, -30.0)
 LEVEL_PLATE = 0.6
 TURNED_OVERLAP = 0.3
@@ -109,7 +110,8 @@ class Reader:
             look-alike designs (grey Brazilian and American plates); their formats often tell them apart.
         max_side: detector input size (longer side in pixels); None = the model card's.
         threads: ONNX Runtime threads per model (None = all cores).
-        turns: when the photo as taken holds no detection scoring LEVEL_PLATE or more, it is looked at again
+        turns: when the photo as taken holds no detection scoring LEVEL_PLATE or more that the classifier (when on)
+            calls a readable plate, it is looked at again
             turned by each of these angles (degrees, counter-clockwise) and what is found there is turned back:
             phone photos of parked cars hold plates 30-40 degrees off level, which the detector (trained on
             nearly level plates) misses or finds in part. Empty = never; costs one detector pass per angle, on such
@@ -186,7 +188,7 @@ class Reader:
             zoomed = _detect_zoomed_out(self.detector, image)
             sure = [d for d in zoomed if d.score >= self.threshold]
             detections = _whole_plates(sure, detections + [d for d in zoomed if d.score < self.threshold])
-        if self.turns and not any(d.score >= LEVEL_PLATE for d in detections):
+        if self.turns and not self._holds_level_plate(image, detections):
             turned = [d for angle in self.turns for d in _detect_turned(self.detector, image, angle)]
             detections = _add_apart(detections, turned)
         if timings is not None:
@@ -199,6 +201,15 @@ class Reader:
             if timings is not None:
                 timings["refine"] = time.perf_counter() - started
         return detections
+
+    def _holds_level_plate(self, image: np.ndarray, detections: list[Detection]) -> bool:
+        """Whether some detection scores LEVEL_PLATE and, when a classifier is on, is classified a readable plate
+        (a sure detection of a sign or a lamp says nothing about how the photo's plates lie)."""
+        sure = [d for d in detections if d.score >= LEVEL_PLATE]
+        if not sure or self.classifier is None:
+            return bool(sure)
+        classes = self.classifier.classify_batch([rectify(image, d) for d in sure], [plate_aspect(d) for d in sure])
+        return any(c.state == "readable" for c in classes)
 
     def _relevel(self, image: np.ndarray, detections: list[Detection]) -> list[Detection]:
         """Steep plates (refined corners more than ``relevel_beyond`` degrees off level) found again in the photo
