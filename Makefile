@@ -1,11 +1,11 @@
-.PHONY: test bench bench-ocr bench-speed bench-read
+.PHONY: test bench bench-ocr bench-speed bench-read bench-tilt bench-crops
 
 test:
 	python -m pytest
 
 # Benchmarks need ../shared/data beside the checkout, Tesseract (apt-get install tesseract-ocr) and
 # RapidOCR (pip install rapidocr onnxruntime); engines that are missing are skipped with a message.
-bench: bench-speed bench-ocr bench-read
+bench: bench-speed bench-ocr bench-read bench-tilt bench-crops
 
 bench-ocr:
 	python benchmarks/bench_ocr.py
@@ -15,3 +15,9 @@ bench-speed:
 
 bench-read:
 	python benchmarks/bench_read.py
+
+bench-tilt:
+	python benchmarks/bench_tilt.py
+
+bench-crops:
+	python benchmarks/bench_crops.py
