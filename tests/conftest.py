@@ -33,6 +33,18 @@ def make_ocr_dataset(root: Path, counts=(24, 6, 6), region: str = "br", seed: in
     return root
 
 
+class CountingDetector:
+    """A detector that keeps the shape of every image it is shown: how many looks a reader took at a photo."""
+
+    def __init__(self, detector):
+        self.detector = detector
+        self.shapes: list[tuple[int, ...]] = []
+
+    def __call__(self, image: np.ndarray):
+        self.shapes.append(image.shape)
+        return self.detector(image)
+
+
 @pytest.fixture
 def ocr_dataset(tmp_path: Path) -> Path:
     return make_ocr_dataset(tmp_path / "ds")

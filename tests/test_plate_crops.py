@@ -30,19 +30,6 @@ def test_a_plate_crop_is_read_whole(reader):
     assert "BH0708KA" not in [p.text for p in as_taken(str(EXAMPLES / "plate-ua.jpg")).plates]
 
 
-def test_a_scene_photo_is_not_looked_at_set_small(reader):
-    calls = []
-
-    class Counting:
-        def __call__(self, image):
-            calls.append(image.shape)
-            return reader.detector(image)
-
-    counting = Reader(detector=Counting(), classifier=reader.classifier, refiner=reader.refiner)
-    assert [p.text for p in counting(str(EXAMPLES / "car-ua.jpg")).plates if p.text] == ["AA1234BC"]
-    assert len(calls) == 1
-
-
 def test_which_photos_may_be_plate_crops():
     photo = np.zeros
     assert _may_be_crop(photo((72, 245, 3)), [])  # small

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import CountingDetector
 
 from numberplate.cli.main import main
 from numberplate.types import Detection, Plate, TextReading
@@ -84,17 +85,11 @@ def test_frames_are_looked_at_as_taken_only(clip, reader):
     # A camera's frames hold level plates and most none: no frame is looked at turned (frame 38 has no car).
     from numberplate import Reader
 
-    calls = []
-
-    class Counting:
-        def __call__(self, image):
-            calls.append(image.shape)
-            return reader.detector(image)
-
-    counting = Reader(region="ua", detector=Counting(), classifier=reader.classifier, refiner=reader.refiner)
+    detector = CountingDetector(reader.detector)
+    counting = Reader(region="ua", detector=detector, classifier=reader.classifier, refiner=reader.refiner)
     result = read_video(counting, clip, stride=2)
     assert [t.text for t in result.tracks] == ["AA1234BC", "KA5678OX"]
-    assert len(calls) == FRAMES // 2
+    assert len(detector.shapes) == FRAMES // 2
     assert counting.turns and counting.zoom_out  # the reader given is left as it was
 
 
@@ -107,19 +102,13 @@ def test_small_frames_are_scenes_not_plate_crops(tmp_path, reader):
     for index in range(6):
         writer.write(np.full((180, 320, 3), 60 + 20 * index, np.uint8))
     writer.release()
-    calls = []
-
-    class Counting:
-        def __call__(self, image):
-            calls.append(image.shape)
-            return reader.detector(image)
-
-    counting = Reader(detector=Counting(), classifier=reader.classifier, refiner=reader.refiner, turns=())
+    detector = CountingDetector(reader.detector)
+    counting = Reader(detector=detector, classifier=reader.classifier, refiner=reader.refiner, turns=())
     counting(np.full((180, 320, 3), 60, np.uint8))
-    assert len(calls) == 2  # a photo: as taken and set small
-    calls.clear()
+    assert len(detector.shapes) == 2  # a photo: as taken and set small
+    detector.shapes.clear()
     read_video(counting, path)
-    assert len(calls) == 6
+    assert len(detector.shapes) == 6
 
 
 def test_cli_video_jsonl_and_annotated_video(clip, tmp_path, capsys):
