@@ -343,8 +343,9 @@ def _detect_turned(detector: Detector, image: np.ndarray, angle: float) -> list[
     for detection in detector(turned):
         quad = turn_points(detection.corners, back)
         box = (*quad.min(axis=0), *quad.max(axis=0))
-        found.append(clip_detection(Detection(tuple(float(v) for v in box), tuple(map(tuple, quad.tolist())),
-                                              detection.score, detection.label, angle), width, height))
+        moved = replace(detection, box=tuple(float(v) for v in box), corners=tuple(map(tuple, quad.tolist())),
+                        turned=angle)
+        found.append(clip_detection(moved, width, height))
     return found
 
 
@@ -376,24 +377,21 @@ def _detect_zoomed_out(detector: Detector, image: np.ndarray, factor: float = ZO
 
 
 def _whole_plates(first: list[Detection], then: list[Detection]) -> list[Detection]:
-    """``first`` then ``then``, each best first, each detection kept unless it is the same plate as one kept (box
-    IoU over TURNED_OVERLAP) or a piece of one (PIECE of its box inside): a plate filling the frame is found in
-    pieces as taken, whole when set small."""
-    kept: list[Detection] = []
-    for detection in sorted(first, key=lambda d: -d.score) + sorted(then, key=lambda d: -d.score):
-        boxes = [k.box for k in kept]
-        if not boxes or (box_iou(detection.box, boxes).max() <= TURNED_OVERLAP
-                         and box_within(detection.box, boxes).max() < PIECE):
-            kept.append(detection)
-    return kept
+    """``first`` then ``then``, each best first, each kept unless it is the same plate as one kept or a piece of one
+    (PIECE of its box inside): a plate filling the frame is found in pieces as taken, whole when set small."""
+    return _add_apart(_add_apart([], first, piece=PIECE), then, piece=PIECE)
 
 
-def _add_apart(kept: list[Detection], more: list[Detection], overlap: float = TURNED_OVERLAP) -> list[Detection]:
+def _add_apart(kept: list[Detection], more: list[Detection], overlap: float = TURNED_OVERLAP,
+               piece: float | None = None) -> list[Detection]:
     """``kept`` and, best first, each of ``more`` that overlaps none of those kept by more than ``overlap`` (box
-    IoU): a plate found in the photo as taken keeps its own corners, however well it scores turned."""
+    IoU) nor, with ``piece``, lies that share of its box inside one of them: a plate found in the photo as taken
+    keeps its own corners, however well it scores turned."""
     kept = list(kept)
     for detection in sorted(more, key=lambda d: -d.score):
-        if not kept or box_iou(detection.box, [k.box for k in kept]).max() <= overlap:
+        boxes = [k.box for k in kept]
+        if not boxes or (box_iou(detection.box, boxes).max() <= overlap
+                         and (piece is None or box_within(detection.box, boxes).max() < piece)):
             kept.append(detection)
     return kept
 
