@@ -59,6 +59,7 @@ class ReaderOptions:
     threads: int | None = None
     turn_photos: bool = True  # look at photos turned for steep plates (Reader's turns and relevel_beyond)
     zoom_out: bool = True  # look at photos that may be plate crops set small on a larger canvas (Reader's zoom_out)
+    national_models: bool = True  # read plates that fit no format again by the UA, RU, KZ models (Reader's)
 
     def __post_init__(self):
         # Checked here, where read, eval read and serve all pass: a bad value fails before any model loads.
@@ -79,6 +80,7 @@ class ReaderOptions:
                       use_refiner=self.use_refiner, refiner_model=self.refiner,
                       threshold=self.threshold, confirm_threshold=self.confirm_threshold, max_side=self.max_side,
                       next_countries=self.next_countries, threads=self.threads or threads, zoom_out=self.zoom_out,
+                      national_models=self.national_models,
                       **({} if self.turn_photos else {"turns": (), "relevel_beyond": None}))
 
 

@@ -39,6 +39,10 @@ CONFIDENT_READING = 0.8
 #: format alone on the same photos, plates read 0.49-1.0 and all of the plate-free photos' texts 0.28 or less
 #: (garbage read as a guess that fits a Brazilian or Argentinian format): 0.4 sits in that gap.
 FORMAT_READING = 0.4
+#: A national model's reading (see Reader's ``national_models``) replaces the first only when it fits its
+#: country's formats and is read at least this confidently, and more so than the first (0.5, 0.7 and 0.9 read the
+#: same on the Russian photos under a classifier that misnames their country, 2026-11-30).
+NATIONAL_READING = 0.5
 #: Angles a photo without a level plate (a detection scoring LEVEL_PLATE that the classifier calls readable) is
 #: looked at again (see Reader's ``turns``), and how much a plate found turned may overlap one found as taken (box
 #: IoU) before it counts as the same plate. On photos turned 25-35 degrees, most photos whose plate was missed held
@@ -124,6 +128,11 @@ class Reader:
             sure finds there come first, and what the photo as taken shows inside them is dropped as pieces (a
             plate filling the frame is found in pieces as taken, whole when set small). Finds of that look are
             reported only when confirmed like weak ones. One more detector pass on such photos.
+        national_models: when a one-model retry of ``next_countries`` still fits no format, the crop is read again
+            by the own model of each country the routing table names (``ocr-ua``, ``ocr-ru``, ``ocr-kz``) and the
+            most confident reading that fits its country's formats is kept if it is more confident than the first
+            (see NATIONAL_READING). A plate of a country the classifier has not seen on real photos is often called
+            another country's, whose model then misreads it. Costs those models' passes on such plates only.
     """
 
     def __init__(self, region: str | None = None, detector: Detector | None = None,
@@ -136,7 +145,7 @@ class Reader:
                  max_side: int | None = None, threads: int | None = None,
                  refiner=None, use_refiner: bool = True, refiner_model: str | Path | None = None,
                  turns: Sequence[float] = DEFAULT_TURNS, relevel_beyond: float | None = DEFAULT_RELEVEL_BEYOND,
-                 zoom_out: bool = True):
+                 zoom_out: bool = True, national_models: bool = True):
         self.region = region.lower() if region else None
         if self.region:
             from numberplate.regions import resolve
@@ -172,6 +181,7 @@ class Reader:
         self.turns = tuple(float(angle) for angle in turns)
         self.relevel_beyond = relevel_beyond
         self.zoom_out = zoom_out
+        self.national_models = national_models
 
     def __call__(self, image: np.ndarray | str | Path) -> ImageResult:
         """All plates of one photo (RGB uint8 array or path), best detection first."""
@@ -295,16 +305,18 @@ class Reader:
             batch = recognizer.read_batch([crops[i] for i, _ in members], [n for _, n in members])
             for (index, _), reading in zip(members, batch):
                 readings[index] = reading
-        if self.region is None and self._fixed_recognizer is None and self.next_countries > 0:
+        if self.region is None and self._fixed_recognizer is None and (self.next_countries > 0 or self.national_models):
             for index, reading in enumerate(readings):
                 if reading is not None and reading.format_valid is False:
                     readings[index] = self._read_as_next_country(crops[index], classes[index], reading)
         return readings
 
     def _read_as_next_country(self, crop: np.ndarray, plate_class: PlateClass, reading: TextReading) -> TextReading:
-        """The reading as the first of the classifier's next countries whose formats it fits, else unchanged.
+        """The reading as the first of the classifier's next countries whose formats it fits; else (with
+        ``national_models``) the crop's most confident reading by another country's own model that fits that
+        country's formats; else unchanged.
 
-        Only countries read by the same OCR model are tried: the text is the same, only the formats differ.
+        Only next countries read by the same OCR model are tried: the text is the same, only the formats differ.
         """
         country, lines = self.plan(plate_class)
         model = self._ocr_model_name(country, lines)
@@ -314,7 +326,21 @@ class Reader:
             candidate = self._recognizer(other).read_batch([crop], [lines])[0]
             if candidate.format_valid:
                 return candidate
-        return reading
+        if not self.national_models:
+            return reading
+        best = reading
+        for other in self._countries_with_own_routes():
+            if self._ocr_model_name(other, lines) == model:
+                continue
+            candidate = self._recognizer(other).read_batch([crop], [lines])[0]
+            if candidate.format_valid and candidate.confidence >= NATIONAL_READING and (
+                    candidate.confidence > best.confidence):
+                best = candidate
+        return best
+
+    def _countries_with_own_routes(self) -> list[str]:
+        """Countries the routing table names (not by ``*`` or ``unknown``), in its order."""
+        return list(dict.fromkeys(row.country for row in self.routes if row.country not in ("*", "unknown")))
 
     def _ocr_model_name(self, region: str | None, lines: int) -> str:
         """What reads a plate of ``region`` with ``lines`` lines: the given ``ocr_model``, else the routing table's."""

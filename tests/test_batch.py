@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -129,7 +130,7 @@ def test_read_eval_read_and_serve_build_the_same_reader_options():
     from numberplate.cli.serve import config_from_args
 
     flags = ["--region", "br", "--classifier", "c.onnx", "--no-refiner", "--next-countries", "0",
-             "--confirm-threshold", "0.3", "--max-side", "960", "--threads", "1"]
+             "--confirm-threshold", "0.3", "--max-side", "960", "--threads", "1", "--no-national-models"]
     def parse(argv):
         return build_parser(argv).parse_args(argv)
 
@@ -139,6 +140,8 @@ def test_read_eval_read_and_serve_build_the_same_reader_options():
     assert from_read == from_eval == from_serve
     assert (from_read.region, from_read.classifier, from_read.use_refiner, from_read.next_countries,
             from_read.confirm_threshold, from_read.max_side, from_read.threads) == ("br", "c.onnx", False, 0, 0.3, 960, 1)
+    assert from_read.national_models is False and ReaderOptions().national_models is True
+    assert replace(from_read, classifier=None).build().national_models is False
 
 
 def test_serve_checks_an_explicit_threads_count_like_read(capsys):

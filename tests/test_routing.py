@@ -124,7 +124,8 @@ def test_a_reading_that_fits_no_format_of_its_country_tries_the_next_countries_o
     verdict = PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, (("ua", 0.05), ("bg", 0.03)))
     found = []
     for next_countries in (0, 1, 2):
-        plate = Reader(classifier=FixedClassifier(verdict), next_countries=next_countries)("examples/car-ua.jpg").plates[0]
+        reader = Reader(classifier=FixedClassifier(verdict), next_countries=next_countries, national_models=False)
+        plate = reader("examples/car-ua.jpg").plates[0]
         found.append((plate.text, plate.reading.region, plate.reading.format_valid, plate.reading.model))
         assert plate.to_dict()["classified_region"] == "de"  # what the classifier said stays reported
     assert found == [("AA1234BC", "de", False, "ocr-latin"), ("AA1234BC", "de", False, "ocr-latin"),
@@ -166,3 +167,58 @@ def test_a_weak_detection_is_not_confirmed_by_a_next_country(monkeypatch):
     assert weak("examples/car-ua.jpg").plates == ()
     strong = Reader(detector=FixedDetector(0.9), classifier=FixedClassifier(verdict), use_refiner=False)
     assert [(p.text, p.reading.region) for p in strong("examples/car-ua.jpg").plates] == [("AA1234BC", "bg")]
+
+
+def test_a_plate_called_another_alphabet_s_country_is_read_again_by_the_national_models():
+    # A Ukrainian plate called Russian (a real-photo plate of a country the classifier saw only drawn): the Russian
+    # model's text fits no Russian format, no next country helps, the Ukrainian model's fits a Ukrainian one.
+    verdict = PlateClass("ru", 0.9, 1, 0.99, "readable", 0.99, 0.9, (("by", 0.05),))
+    found = []
+    for national_models in (False, True):
+        reader = Reader(classifier=FixedClassifier(verdict), national_models=national_models)
+        plate = reader("examples/car-ua.jpg").plates[0]
+        found.append((plate.text, plate.reading.region, plate.reading.format_valid, plate.reading.model))
+        assert plate.to_dict()["classified_region"] == "ru"
+    assert found == [("AA1234BC", "ru", False, "ocr-ru"), ("AA1234BC", "ua", True, "ocr-ua")]
+
+
+class ScriptedRecognizer:
+    """Reads every crop as one fixed reading (stands in for a country's recognizer)."""
+
+    def __init__(self, reading):
+        self.reading = reading
+
+    def read_batch(self, crops, lines=None):
+        return [self.reading] * len(crops)
+
+
+def scripted_reader(readings: dict, **options) -> Reader:
+    reader = Reader(classifier=FixedClassifier(PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, ())),
+                    use_refiner=False, turns=(), **options)
+    reader._recognizers.update({country: ScriptedRecognizer(r) for country, r in readings.items()})
+    return reader
+
+
+def reading(text, confidence, region, fits, model):
+    from numberplate.types import TextReading
+
+    return TextReading(text, confidence, (confidence,) * len(text), region, model, fits)
+
+
+@pytest.mark.parametrize(("national", "expected"), [
+    # the most confident fitting reading of another model wins ...
+    ({"ua": ("UA1", 0.7, True), "ru": ("RU1", 0.9, True), "by": ("BY1", 0.8, True), "kz": ("KZ1", 0.99, False)},
+     "RU1"),
+    # ... only when it is more confident than the first reading (0.6) and at least NATIONAL_READING (0.5)
+    ({"ua": ("UA1", 0.55, False), "ru": ("RU1", 0.58, True), "by": ("BY1", 0.9, False), "kz": ("KZ1", 0.99, False)},
+     "DE1"),
+    ({"ua": ("UA1", 0.45, True), "ru": ("RU1", 0.4, True), "by": ("BY1", 0.3, True), "kz": ("KZ1", 0.99, False)},
+     "DE1"),
+])
+def test_the_national_models_reading_is_kept_only_when_it_fits_and_is_surer(national, expected):
+    readings = {"de": reading("DE1", 0.6, "de", False, "ocr-latin")}
+    model = {"ua": "ocr-ua", "ru": "ocr-ru", "by": "ocr-ru", "kz": "ocr-kz"}
+    readings.update({c: reading(t, q, c, fits, model[c]) for c, (t, q, fits) in national.items()})
+    plate = scripted_reader(readings)("examples/car-ua.jpg").plates[0]
+    assert plate.text == expected
+    assert scripted_reader(readings, national_models=False)("examples/car-ua.jpg").plates[0].text == "DE1"

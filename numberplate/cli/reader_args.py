@@ -42,6 +42,11 @@ def add_reader_arguments(parser: argparse.ArgumentParser, region_help: str = REG
                        help="never look at a photo set small: by default a photo that may be a plate crop (small, "
                             "wider than a camera frame, or with a plate across most of it) is looked at again set "
                             "small on a larger canvas, where the detector finds the plate whole")
+    group.add_argument("--no-national-models", action="store_true",
+                       help="never read a plate again by another country's own model: by default a reading that "
+                            "fits no format of the classified country (nor of its next countries) is read again by "
+                            "the Ukrainian, Russian and Kazakh models, and kept if one fits its country's formats "
+                            "more confidently")
     group.add_argument("--max-side", type=int, help="detector input size, longer side in pixels (default: the "
                        "model's, 640); larger finds smaller plates, slower")
     group.add_argument("--threads", type=int, help=threads_help)
@@ -55,4 +60,5 @@ def reader_options(args: argparse.Namespace, threads: int | None = None) -> Read
                          ocr_model=args.ocr_model, threshold=args.threshold,
                          confirm_threshold=args.confirm_threshold, next_countries=args.next_countries,
                          max_side=args.max_side, threads=args.threads if args.threads is not None else threads,
-                         turn_photos=not args.no_turns, zoom_out=not args.no_zoom_out)
+                         turn_photos=not args.no_turns, zoom_out=not args.no_zoom_out,
+                         national_models=not args.no_national_models)
