@@ -34,6 +34,13 @@ if has real; then
   numberplate data crop "$D/detection/ru-cars" --out work/real/tmp-ru --as-read --format jpg
   numberplate data split work/real/tmp-ru --out work/real/ru-photos --ratios 0.6,0.1,0.3 --seed 0
   rm -rf work/real/tmp-ro-train work/real/tmp-ro-val work/real/tmp-ru
+  # One-line European crops of eu-unlabelled with the countries we read off their bands
+  # (configs/labels/eu-unlabelled-countries.json), split 70 / 15 / 15 per country. The Bulgarian ones keep no
+  # country: Bulgarian plates are Ukrainian 2015 ones but for the band (same layout, lettering and format), and
+  # with real Bulgarian crops beside only drawn Ukrainian ones, degraded copies of the UA 2015 specimen were
+  # called Bulgarian 170-175 times in 300 (README, "Real one-line European plates").
+  rm -rf work/real/eu-one-line
+  python configs/build_eu_one_line.py --source "$D/ocr/eu-unlabelled" --out work/real/eu-one-line --unlabel bg
 fi
 
 if has train; then
@@ -69,23 +76,27 @@ if has finetune; then
   # (work/synth/classify-more, 3.8x the crops). The five stages above ran without that source in the recipe.
   numberplate train classifier --config configs/classifier.toml --init-from work/runs/classifier-plates-ft5/last.pt \
     --epochs 30 --lr 0.001 --out work/runs/classifier-plates-ft6
-  # Seventh (the shipped one, last epoch; 2026-11-30): 12 epochs with the real Romanian and Russian
+  # Seventh (last epoch; 2026-11-30): 12 epochs with the real Romanian and Russian
   # photo plates cut above (configs/classifier-photos.toml), both synthetic sets redrawn with Romanian plates
   # and the UA square / three-line plates as issued. Until then real plates of those countries were called
   # Brazilian, American, French or British.
   numberplate train classifier --config configs/classifier-photos.toml \
     --init-from work/runs/classifier-plates-ft6/last.pt --epochs 12 --lr 0.001 --out work/runs/classifier-plates-ft7
+  # Eighth (the shipped one, last epoch; 2026-11-30, fourth session): 12 epochs with the one-line European crops
+  # given their countries (configs/classifier-eu-one-line.toml): the seventh named 29.7% of their test split.
+  numberplate train classifier --config configs/classifier-eu-one-line.toml \
+    --init-from work/runs/classifier-plates-ft7/last.pt --epochs 12 --lr 0.001 --out work/runs/classifier-plates-ft8-eu
 fi
 
 if has export; then
-  numberplate export work/runs/classifier-plates-ft7/last.pt --out numberplate/weights/classifier-plates.onnx \
+  numberplate export work/runs/classifier-plates-ft8-eu/last.pt --out numberplate/weights/classifier-plates.onnx \
     --name classifier-plates
 fi
 
 if has eval; then
   numberplate eval classify --data work/synth/classify --split val
   numberplate eval classify --data work/synth/classify "$D/ocr/eu-crops" "$D/ocr/us-crops" "$D/ocr/br-crops" \
-    "$D/ocr/ar-crops" work/real/ru-photos --split test
+    "$D/ocr/ar-crops" work/real/ru-photos work/real/eu-one-line --split test
   numberplate eval read --data "$D/detection/ro-dashcam/val" "$D/endtoend/us" "$D/endtoend/br"
   python benchmarks/bench_classify.py
 fi
