@@ -222,3 +222,12 @@ def test_the_national_models_reading_is_kept_only_when_it_fits_and_is_surer(nati
     plate = scripted_reader(readings)("examples/car-ua.jpg").plates[0]
     assert plate.text == expected
     assert scripted_reader(readings, national_models=False)("examples/car-ua.jpg").plates[0].text == "DE1"
+
+
+@pytest.mark.parametrize(("lines", "model"), [(1, "ocr-latin"), (2, "ocr-universal")])
+def test_a_class_learnt_from_data_only_is_read_by_its_route_s_model_without_formats(lines, model):
+    # "hr" has no spec (the classifier learnt it from labelled real crops): no formats to fit, but a one-line
+    # plate of a Latin-script country is read by the Latin model, as the table's "*" row says, not the universal.
+    verdict = PlateClass("hr", 0.9, lines, 0.99, "readable", 0.99, 0.9, (("de", 0.05),))
+    reading = Reader(classifier=FixedClassifier(verdict), use_refiner=False)("examples/car-ua.jpg").plates[0].reading
+    assert (reading.model, reading.region, reading.format_valid) == (model, None, None)
