@@ -83,7 +83,7 @@ if has finetune; then
   numberplate train classifier --config configs/classifier-photos.toml \
     --init-from work/runs/classifier-plates-ft6/last.pt --epochs 12 --lr 0.001 --out work/runs/classifier-plates-ft7
   # Eighth (the shipped one, last epoch; 2026-11-30, fourth session): 12 epochs with the one-line European crops
-  # given their countries (configs/classifier-eu-one-line.toml): the seventh named 29.7% of their test split.
+  # given their countries (configs/classifier-eu-one-line.toml): the seventh named 29.8% of their test split.
   numberplate train classifier --config configs/classifier-eu-one-line.toml \
     --init-from work/runs/classifier-plates-ft7/last.pt --epochs 12 --lr 0.001 --out work/runs/classifier-plates-ft8-eu
 fi

@@ -25,8 +25,10 @@ import cv2
 import numpy as np
 
 from numberplate.data.images import read_image
-from numberplate.data.nomeroff import load_split, write_record
+from numberplate.data.nomeroff import load_split
 from numberplate.data.records import OcrRecord
+from numberplate.data.tools import ensure_empty_output, write_ocr_item
+from numberplate.errors import InputError
 
 HERE = Path(__file__).resolve().parent
 SAME_PLATE = 0.85
@@ -64,15 +66,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="work/real/eu-one-line")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--unlabel", default="", help="countries written without a country label (comma-separated)")
+    parser.add_argument("--force", action="store_true", help="write into a folder that is not empty")
     args = parser.parse_args(argv)
 
+    try:
+        build(args)
+    except (InputError, OSError, json.JSONDecodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build(args: argparse.Namespace) -> None:
     unlabelled = set(filter(None, args.unlabel.split(",")))
     labels = {name: "?" if code in unlabelled else code
               for name, code in json.loads(Path(args.labels).read_text()).items()}
     records = [r for r in load_split(args.source, "train") if r.image_path.name in labels]
     if not records:
-        print(f"error: {args.source}: no crop of its train split has a label in {args.labels}", file=sys.stderr)
-        return 1
+        raise InputError(args.source, f"no crop of its train split has a label in {args.labels}")
+    out = ensure_empty_output(args.out, args.force)  # a second run into old splits would leave a crop in two of them
     groups = near_copy_groups([r.image_path for r in records])
     members: dict[int, list[int]] = defaultdict(list)
     for index, group in enumerate(groups):
@@ -88,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
         order = rng.permutation(sorted(by_country[country]))
         for position, group in enumerate(order):
             split_of[int(group)] = SLOTS[position % len(SLOTS)]
-    out = Path(args.out)
     counts: Counter = Counter()
     for index, record in enumerate(records):
         label = labels[record.image_path.name]
@@ -96,12 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         labelled = OcrRecord(record.name, record.image_path, "", "" if label in ("?", "x") else label,
                              1, "garbage" if label == "x" else "readable", label != "?",
                              extra={"_region_style": "country"})
-        write_record(out / split, labelled, image_bytes=record.image_path.read_bytes(),
-                     image_suffix=record.image_path.suffix)
+        write_ocr_item(out, split, labelled)
         counts[split] += 1
     print(f"{out}: {dict(counts)} crops, {len(members)} groups of near-copies, "
           f"{len(by_country) - len({'?', 'x'} & set(by_country))} countries")
-    return 0
 
 
 if __name__ == "__main__":

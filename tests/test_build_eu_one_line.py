@@ -60,6 +60,20 @@ def test_labels_become_countries_and_near_copies_share_a_split(tmp_path):
     assert regions["eu-5"] == "" and regions["eu-0"] == "de"
 
 
+def test_an_output_folder_with_a_set_in_it_is_refused(tmp_path, capsys):
+    # Splits drawn again over old ones would leave a crop in two of them.
+    source = tmp_path / "eu-unlabelled"
+    path = source / "train" / "img" / "eu-0.jpg"
+    write_image(path, crop(0))
+    write_record(source / "train", OcrRecord("eu-0", path))
+    (tmp_path / "labels.json").write_text(json.dumps({"eu-0.jpg": "de"}))
+    argv = ["--source", str(source), "--labels", str(tmp_path / "labels.json"), "--out", str(tmp_path / "out")]
+    assert load_script().main(argv) == 0
+    assert load_script().main(argv) == 1
+    assert "output folder is not empty" in capsys.readouterr().err
+    assert load_script().main([*argv, "--force"]) == 0
+
+
 def test_labels_that_name_no_crop_are_an_error(tmp_path, capsys):
     source = tmp_path / "eu-unlabelled"
     path = source / "train" / "img" / "eu-0.jpg"
