@@ -55,9 +55,14 @@ def test_classified_region_picks_the_region_model_and_format():
 
 
 def test_unsure_region_reads_with_the_universal_model_and_no_format():
+    # (A country with its own model, named unsure, is also read by that model: see the national-model tests.)
+    for verdict in (PlateClass("de", 0.3, 1, 0.99, "readable", 0.99), PlateClass("ua-2015", 0.3, 1, 0.99, "readable", 0.99)):
+        reading = Reader(classifier=FixedClassifier(verdict), national_models=verdict.country != "ua")(
+            "examples/car-ua.jpg").plates[0].reading
+        assert reading.model == "ocr-universal" and reading.region is None and reading.format_valid is None
     reader = Reader(classifier=FixedClassifier(PlateClass("ua-2015", 0.3, 1, 0.99, "readable", 0.99)))
     reading = reader("examples/car-ua.jpg").plates[0].reading
-    assert reading.model == "ocr-universal" and reading.region is None and reading.format_valid is None
+    assert (reading.text, reading.model, reading.region, reading.format_valid) == ("AA1234BC", "ocr-ua", "ua", True)
 
 
 def test_forced_region_wins_over_the_classifier():
@@ -154,7 +159,7 @@ def test_recognizers_of_countries_with_one_model_share_its_session():
 def test_a_weak_detection_read_confidently_needs_no_format(confident_reading, kept, monkeypatch):
     # No region sure enough to fit a format (a vanity plate fits none): the reading's own confidence decides.
     monkeypatch.setattr("numberplate.reader.CONFIDENT_READING", confident_reading)
-    verdict = PlateClass("ua-2015", 0.3, 1, 0.99, "readable", 0.99)
+    verdict = PlateClass("de", 0.3, 1, 0.99, "readable", 0.99)
     plates = Reader(detector=FixedDetector(0.3), classifier=FixedClassifier(verdict), use_refiner=False, turns=())(
         "examples/car-ua.jpg").plates
     assert [(p.text, p.reading.format_valid) for p in plates] == ([("AA1234BC", None)] if kept else [])
@@ -192,9 +197,9 @@ class ScriptedRecognizer:
         return [self.reading] * len(crops)
 
 
-def scripted_reader(readings: dict, **options) -> Reader:
-    reader = Reader(classifier=FixedClassifier(PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, ())),
-                    use_refiner=False, turns=(), **options)
+def scripted_reader(readings: dict, verdict: PlateClass | None = None, **options) -> Reader:
+    verdict = verdict or PlateClass("de", 0.9, 1, 0.99, "readable", 0.99, 0.9, ())
+    reader = Reader(classifier=FixedClassifier(verdict), use_refiner=False, turns=(), **options)
     reader._recognizers.update({country: ScriptedRecognizer(r) for country, r in readings.items()})
     return reader
 
@@ -231,3 +236,36 @@ def test_a_class_learnt_from_data_only_is_read_by_its_route_s_model_without_form
     verdict = PlateClass("hr", 0.9, lines, 0.99, "readable", 0.99, 0.9, (("de", 0.05),))
     reading = Reader(classifier=FixedClassifier(verdict), use_refiner=False)("examples/car-ua.jpg").plates[0].reading
     assert (reading.model, reading.region, reading.format_valid) == (model, None, None)
+
+
+@pytest.mark.parametrize(("first_country", "kz_confidence", "expected"), [
+    # Between countries with their own models (a Kazakh plate called Russian) a fitting reading needs only 0.3 and
+    # half the first's confidence ...
+    ("ru", 0.5, "KZ1"),
+    ("ru", 0.4, "FIRST"),  # not half of 0.9
+    # ... from a Latin country's reading it must be surer than the first.
+    ("de", 0.5, "FIRST"),
+    ("de", 0.95, "KZ1"),
+])
+def test_a_national_reading_between_national_countries_needs_less_confidence(first_country, kz_confidence,
+                                                                            expected):
+    model = {"de": "ocr-latin", "ru": "ocr-ru"}[first_country]
+    readings = {first_country: reading("FIRST", 0.9, first_country, False, model),
+                "ua": reading("UA1", 0.9, "ua", False, "ocr-ua"),
+                "kz": reading("KZ1", kz_confidence, "kz", True, "ocr-kz")}
+    verdict = PlateClass(first_country, 0.9, 1, 0.99, "readable", 0.99, 0.9, ())
+    assert scripted_reader(readings, verdict)("examples/car-ua.jpg").plates[0].text == expected
+
+
+@pytest.mark.parametrize(("named", "fits", "expected"), [
+    ("ua-2015", True, "UA1"),  # unsure, but named a country with its own model: its fitting reading is kept
+    ("ua-2015", False, "ANY1"),  # its reading fits no Ukrainian format: the universal model's stays
+    ("de", True, "ANY1"),  # a Latin country's guess is not tried
+])
+def test_a_plate_of_unsure_country_is_read_by_its_named_country_s_own_model(named, fits, expected):
+    verdict = PlateClass(named, 0.3, 1, 0.99, "readable", 0.99, 0.3, ())  # below min_region_confidence (0.5)
+    readings = {None: reading("ANY1", 0.9, None, None, "ocr-universal"),
+                "ua": reading("UA1", 0.6, "ua", fits, "ocr-ua"), "de": reading("DE1", 0.6, "de", fits, "ocr-latin")}
+    assert scripted_reader(readings, verdict)("examples/car-ua.jpg").plates[0].text == expected
+    assert scripted_reader(readings, verdict, national_models=False)("examples/car-ua.jpg").plates[0].text == "ANY1"
+

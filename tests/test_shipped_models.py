@@ -158,13 +158,18 @@ def test_eval_reads_each_crop_as_its_labelled_country(tmp_path, capsys):
     from numberplate.data.nomeroff import write_record
     from numberplate.data.records import OcrRecord
 
-    crops = {"ua": "AA1234BC", "br": "ABC1234", "je": "J12345"}  # Jersey: no spec, read unrestricted
+    # Jersey has no spec: read unrestricted, as the reader reads such a country, by its route's model (the Latin
+    # one for one line); a plate of unknown country by the universal model.
+    crops = {"ua": "AA1234BC", "br": "ABC1234", "je": "J12345", "unknown": "KX123"}
     for index, (region, text) in enumerate(crops.items()):
         record = OcrRecord(name=f"{region}{index}", image_path=Path(), text=text, region=region, moderated=True)
         write_record(tmp_path / "set" / "test", record, image=draw_text_crop(text, seed=index))
     assert main(["eval", "ocr", "--data", str(tmp_path / "set"), "--region", "labelled", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["plates"] == 3 and result["model"] == "ocr-latin+ocr-ua+ocr-universal"
+    assert result["plates"] == 4 and result["model"] == "ocr-latin+ocr-ua+ocr-universal"
+    (tmp_path / "set" / "test" / "ann" / "unknown3.json").unlink()
+    assert main(["eval", "ocr", "--data", str(tmp_path / "set"), "--region", "labelled", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "ocr-latin+ocr-ua"
     assert result["region"] == "labelled"
     assert main(["eval", "ocr", "--data", str(tmp_path / "set"), "--region", "ua", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["model"] == "ocr-ua"  # one region given: one model for all

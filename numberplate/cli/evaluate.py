@@ -136,21 +136,20 @@ def _datasets(roots, split: str, keep, what: str):
 
 
 def run_ocr(args) -> int:
-    from numberplate.reader import known_countries
     from numberplate.regions import country_of
-    from numberplate.stages.recognize import Recognizer
+    from numberplate.stages.recognize import Recognizer, country_recognizer
 
     if args.region == "labelled":
-        by_country: dict[str, Recognizer] = {}
+        by_country: dict[str | None, Recognizer] = {}
         shared: dict = {}  # countries read by the same model share its session
 
         def recognizer_of(record):
-            country = country_of(record.region) if record.region else None
-            if country not in known_countries():  # a country without a spec: read it unrestricted
-                country = None
+            # Each crop as the reader reads a plate of its country (a country without a spec unrestricted).
+            labelled = record.region and record.region.lower() != "unknown"
+            country = country_of(record.region) if labelled else None
             if country not in by_country:
-                by_country[country] = Recognizer(region=country, model=args.model, threads=args.threads,
-                                                 loaded_models=shared)
+                by_country[country] = country_recognizer(country, model=args.model, threads=args.threads,
+                                                         loaded_models=shared)
             return by_country[country]
     else:
         recognizer = Recognizer(region=args.region, model=args.model, threads=args.threads)

@@ -541,3 +541,29 @@ class Recognizer:
 
     def __call__(self, image: np.ndarray | str | Path, lines: int = 1) -> TextReading:
         return self.read_batch([image], lines)[0]
+
+
+@functools.cache
+def known_countries() -> frozenset[str]:
+    """Countries with a plate spec (formats and alphabet to fit readings to)."""
+    from numberplate.regions import all_specs
+
+    return frozenset(s.country for s in all_specs())
+
+
+def country_recognizer(country: str | None, routes: Sequence[Route] = DEFAULT_ROUTES, **options) -> Recognizer:
+    """The recognizer for plates of ``country`` (None = unknown), as the reader and ``eval ocr --region labelled``
+    read them.
+
+    A country with a spec is read by its route's model and fitted to its formats. A country without one (a class
+    a classifier learnt from data only: ``hr``, ``si``...) has no formats or alphabet to fit; it is read
+    unrestricted by the model its route gives, as any country of its script (``ocr-latin`` for a one-line plate:
+    on the real US crops it reads 90.7% unrestricted, the universal model 88.0%), not by the unknown plates' model.
+
+    Args:
+        options: passed to :class:`Recognizer` (``model``, ``threads``, ``loaded_models``...).
+    """
+    if country is None or country in known_countries():
+        return Recognizer(region=country, routes=routes, **options)
+    as_unknown = tuple(Route("unknown", row.lines, row.model) for row in routes if row.country in (country, "*"))
+    return Recognizer(region=None, routes=as_unknown + tuple(routes), **options)
