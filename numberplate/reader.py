@@ -334,12 +334,12 @@ class Reader:
         if not self.national_models:
             return reading
         best = None
-        for other in self._countries_with_own_routes():
+        nationals = self._countries_with_own_routes()
+        floor, over = (NATIONAL_READING_BETWEEN, NATIONAL_OVER_FIRST) if country in nationals else (NATIONAL_READING, 1.0)
+        for other in nationals:
             if self._ocr_model_name(other, lines) == model:
                 continue
             candidate = self._recognizer(other).read_batch([crop], [lines])[0]
-            between = country in self._countries_with_own_routes()
-            floor, over = (NATIONAL_READING_BETWEEN, NATIONAL_OVER_FIRST) if between else (NATIONAL_READING, 1.0)
             if (candidate.format_valid and candidate.confidence >= floor
                     and candidate.confidence > over * reading.confidence
                     and (best is None or candidate.confidence > best.confidence)):
