@@ -269,3 +269,14 @@ def test_a_plate_of_unsure_country_is_read_by_its_named_country_s_own_model(name
     assert scripted_reader(readings, verdict)("examples/car-ua.jpg").plates[0].text == expected
     assert scripted_reader(readings, verdict, national_models=False)("examples/car-ua.jpg").plates[0].text == "ANY1"
 
+
+@pytest.mark.parametrize(("ua_confidence", "expected"), [(0.95, "UA1"), (0.6, "ANY1")])
+def test_an_unsure_plate_s_next_national_country_must_read_it_surer_than_the_first(ua_confidence, expected):
+    # Named a Latin country unsure, Ukrainian next: the Ukrainian model's fitting reading is kept only when it is
+    # surer than the universal model's (0.9).
+    verdict = PlateClass("de", 0.3, 1, 0.99, "readable", 0.99, 0.3, (("fr", 0.2), ("ua", 0.1)))
+    readings = {None: reading("ANY1", 0.9, None, None, "ocr-universal"),
+                "ua": reading("UA1", ua_confidence, "ua", True, "ocr-ua"),
+                "fr": reading("FR1", 0.99, "fr", True, "ocr-latin")}
+    assert scripted_reader(readings, verdict)("examples/car-ua.jpg").plates[0].text == expected
+
