@@ -29,20 +29,25 @@ def crop(seed: int, noise: float = 0.0) -> np.ndarray:
     return np.repeat(np.clip(image, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
 
 
-def test_labels_become_countries_and_near_copies_share_a_split(tmp_path):
+def unlabelled_set(tmp_path: Path, looks: dict[str, np.ndarray], labels: dict[str, str]) -> list[str]:
+    """An unlabelled crop set (train split) and a labels file beside it; returns their ``--source --labels``."""
     source = tmp_path / "eu-unlabelled"
-    looks = {"eu-0": crop(0), "eu-1": crop(0, noise=8.0), "eu-2": crop(2), "eu-3": crop(3), "eu-4": crop(4),
-             "eu-5": crop(5)}
     for name, image in looks.items():
         path = source / "train" / "img" / f"{name}.jpg"
         write_image(path, image)
         write_record(source / "train", OcrRecord(name, path, extra={"_region_style": "country"}))
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    return ["--source", str(source), "--labels", str(tmp_path / "labels.json")]
+
+
+def test_labels_become_countries_and_near_copies_share_a_split(tmp_path):
+    looks = {"eu-0": crop(0), "eu-1": crop(0, noise=8.0), "eu-2": crop(2), "eu-3": crop(3), "eu-4": crop(4),
+             "eu-5": crop(5)}
     labels = {"eu-0.jpg": "de", "eu-1.jpg": "de", "eu-2.jpg": "de", "eu-3.jpg": "?", "eu-4.jpg": "x",
               "eu-5.jpg": "pl"}
-    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    inputs = unlabelled_set(tmp_path, looks, labels)
     out = tmp_path / "out"
-    assert load_script().main(["--source", str(source), "--labels", str(tmp_path / "labels.json"),
-                               "--out", str(out)]) == 0
+    assert load_script().main([*inputs, "--out", str(out)]) == 0
     where = {r.name: (split, r) for split in ("train", "val", "test") for r in load_split(out, split)}
     assert sorted(where) == sorted(looks)
     assert where["eu-0"][0] == where["eu-1"][0]  # the same plate twice: never one in train, one in test
@@ -54,20 +59,14 @@ def test_labels_become_countries_and_near_copies_share_a_split(tmp_path):
     assert (not_plate.region, not_plate.state) == ("", "garbage")
     assert json.loads((out / where["eu-5"][0] / "ann" / "eu-5.json").read_text())["country"] == "pl"
     # --unlabel keeps a country's crops but not their country
-    assert load_script().main(["--source", str(source), "--labels", str(tmp_path / "labels.json"),
-                               "--out", str(tmp_path / "out2"), "--unlabel", "pl"]) == 0
+    assert load_script().main([*inputs, "--out", str(tmp_path / "out2"), "--unlabel", "pl"]) == 0
     regions = {r.name: r.region for split in ("train", "val", "test") for r in load_split(tmp_path / "out2", split)}
     assert regions["eu-5"] == "" and regions["eu-0"] == "de"
 
 
 def test_an_output_folder_with_a_set_in_it_is_refused(tmp_path, capsys):
     # Splits drawn again over old ones would leave a crop in two of them.
-    source = tmp_path / "eu-unlabelled"
-    path = source / "train" / "img" / "eu-0.jpg"
-    write_image(path, crop(0))
-    write_record(source / "train", OcrRecord("eu-0", path))
-    (tmp_path / "labels.json").write_text(json.dumps({"eu-0.jpg": "de"}))
-    argv = ["--source", str(source), "--labels", str(tmp_path / "labels.json"), "--out", str(tmp_path / "out")]
+    argv = [*unlabelled_set(tmp_path, {"eu-0": crop(0)}, {"eu-0.jpg": "de"}), "--out", str(tmp_path / "out")]
     assert load_script().main(argv) == 0
     assert load_script().main(argv) == 1
     assert "output folder is not empty" in capsys.readouterr().err
@@ -75,11 +74,6 @@ def test_an_output_folder_with_a_set_in_it_is_refused(tmp_path, capsys):
 
 
 def test_labels_that_name_no_crop_are_an_error(tmp_path, capsys):
-    source = tmp_path / "eu-unlabelled"
-    path = source / "train" / "img" / "eu-0.jpg"
-    write_image(path, crop(0))
-    write_record(source / "train", OcrRecord("eu-0", path))
-    (tmp_path / "labels.json").write_text(json.dumps({"other.jpg": "de"}))
-    assert load_script().main(["--source", str(source), "--labels", str(tmp_path / "labels.json"),
-                               "--out", str(tmp_path / "out")]) == 1
+    inputs = unlabelled_set(tmp_path, {"eu-0": crop(0)}, {"other.jpg": "de"})
+    assert load_script().main([*inputs, "--out", str(tmp_path / "out")]) == 1
     assert "no crop of its train split has a label" in capsys.readouterr().err
