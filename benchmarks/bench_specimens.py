@@ -52,6 +52,8 @@ def main() -> int:
     parser.add_argument("--read", action="store_true",
                         help="also read the degraded copies with the classifier and with the country forced")
     args = parser.parse_args()
+    if args.read and args.degraded <= 0:
+        parser.error("--read reads the degraded copies: give --degraded N too")
     paths = sorted(Path(args.data).glob("*.png"))
     if not paths:
         print(f"error: {args.data}: no specimen images (*.png)")
@@ -82,7 +84,7 @@ def main() -> int:
             others = sorted({c for c in named if c != country}, key=lambda c: -named.count(c))[:3]
             print(f"{paths[i].stem:<20} {country:<8} {named.count(country) / len(named):6.1%}  "
                   + ", ".join(f"{c} {named.count(c)}" for c in others))
-    if args.degraded > 0 and args.read:
+    if args.read:
         read_degraded(paths, images, scored, args.degraded, args.model)
     return 0
 
@@ -94,12 +96,14 @@ def read_degraded(paths, images, scored, count: int, model: str | None) -> None:
 
     options = {"classifier_model": model} if model else {}
     auto = Reader(**options)
+    # The forced readers share the first one's models: only the region differs (no detector runs here anyway).
+    shared = {"detector": auto.detector, "classifier": auto.classifier, "refiner": auto.refiner}
     print(f"\n{'specimen':<20} {'country':<8} read right of {count} degraded copies: classifier / --region")
     for i in scored:
         country = EXPECTED[paths[i].stem].split("-")[0]
         copies = degraded_copies(images[i], count)
         shares = []
-        for reader in (auto, Reader(region=country, **options)):
+        for reader in (auto, Reader(region=country, **shared)):
             readings = reader.read_crops(copies, reader.classifier.classify_batch(copies))
             shares.append(sum(r is not None and r.text == TEXTS[paths[i].stem] for r in readings) / count)
         print(f"{paths[i].stem:<20} {country:<8} {shares[0]:6.1%} / {shares[1]:6.1%}")
