@@ -37,6 +37,9 @@ def test_formats_reject_wrong_texts():
     assert not get_spec("ua-2015").matches("AA12345B")
     assert get_spec("ru").matches("A123BC77") and get_spec("ru").matches("A123BC777")
     assert not get_spec("ru").matches("A123BC7")
+    # Three-digit region codes begin with 1, 7 or 9; no plate has 479 or 258.
+    assert get_spec("ru").matches("A123BC977") and not get_spec("ru").matches("A123BC479")
+    assert get_spec("ru-taxi").matches("AB123799") and not get_spec("ru-taxi").matches("AB123258")
     assert get_spec("es").matches("1234BCD") and not get_spec("es").matches("1234ABC")  # no vowels in ES
 
 

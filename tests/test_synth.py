@@ -11,7 +11,7 @@ from numberplate.data.nomeroff import load_split  # noqa: E402
 from numberplate.regions import all_specs, get_spec  # noqa: E402
 from numberplate.synth.augment import capture  # noqa: E402
 from numberplate.synth.fonts import FontBook  # noqa: E402
-from numberplate.synth.render import _text_mask, display_line, render_plate  # noqa: E402
+from numberplate.synth.render import _mixed_height_mask, _text_mask, display_line, render_plate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -376,3 +376,29 @@ def test_a_blank_plate_is_captured_and_never_legible(fonts):
     plate = render_plate(get_spec("de"), "", np.random.default_rng(2), fonts)
     crop, legibility = capture_measured(plate, np.random.default_rng(2))
     assert crop.ndim == 3 and not legibility.readable() and legibility.height == 0
+
+
+def test_kazakh_letters_stand_smaller_than_the_digits_on_their_baseline(fonts):
+    spec = get_spec("kz")
+    font = fonts.available(spec.style.fonts)[0]
+    mask = _mixed_height_mask("005 AAA", font, 40, fonts, 1.0, 0.7)
+    fifth = mask.shape[1] // 5
+
+    def ink_rows(part):
+        rows = np.where(part.max(axis=1) > 128)[0]
+        return rows[0], rows[-1]
+
+    (digit_top, digit_bottom), (letter_top, letter_bottom) = ink_rows(mask[:, :fifth]), ink_rows(mask[:, -fifth:])
+    assert 0.6 < (letter_bottom - letter_top + 1) / (digit_bottom - digit_top + 1) < 0.8
+    assert abs(int(letter_bottom) - int(digit_bottom)) <= 2  # one baseline
+
+    # Most plates of the type are drawn so: the letters' ink is shorter than the digits'.
+    def letters_shorter(seed):
+        plate = render_plate(spec, "123ABC02", np.random.default_rng(seed), fonts, px_per_mm=1.0)
+        assert plate.lines == ["123 ABC", "02"]
+        width = plate.ink.shape[1]
+        digit_rows = (plate.ink[:, int(width * 0.15):int(width * 0.35)].max(axis=1) > 128).sum()
+        letter_rows = (plate.ink[:, int(width * 0.5):int(width * 0.7)].max(axis=1) > 128).sum()
+        return letter_rows < 0.85 * digit_rows
+
+    assert sum(letters_shorter(seed) for seed in range(12)) >= 6

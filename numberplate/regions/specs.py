@@ -7,6 +7,8 @@ Texts are canonical: reading order, no separators, Cyrillic look-alikes as Latin
   ``separator``: what separates letter/digit groups on the plate (" " by default, "-" for FR);
   ``top_text``: small text along the top edge (US state names, BR city, AR country);
   ``stretch``: horizontal stretch of the font;
+  ``letter_scale``: (low, high) height of the letters against the digits, drawn on ``letter_scale_share`` of the
+    plates (KZ: smaller letters on the digits' baseline);
   ``marks``: what else tells a country's plates apart besides the band letters (drawn by the renderer):
     ``seals`` (DE registration seals after the district), ``crest`` (AT/SK coat of arms after the district),
     ``stripes`` (AT red edges), ``right-band`` (FR/IT blue band on the right), ``red-border`` (DK),
@@ -75,6 +77,18 @@ def _de_templates() -> tuple[str, ...]:
                 if len(district + letters + digits) <= 8:
                     out.append(district + letters + digits)
     return tuple(out)
+
+
+#: Russian region codes (PLATES.md 1.3): two digits, or three whose first is 1, 7 or 9 (102 ... 199, 702 ... 799,
+#: 977); no 2xx-6xx or 8xx code has been issued. Reading "479" where the plate says "47" or "179" is the commonest
+#: misread of the small region box, and the format is what rules it out.
+RU_REGION_DIGITS = ("##", "1##", "7##", "9##")
+RU_REGION_WEIGHTS = (3, 1.3, 0.6, 0.1)
+
+
+def _ru_regions(number: str) -> tuple[str, ...]:
+    """Templates of a Russian plate type: its number part followed by each form of region code."""
+    return tuple(number + region for region in RU_REGION_DIGITS)
 
 
 #: UA, RU and KZ plates draw the letter O as a wider 0, which photos of plates lose; every slot of their
@@ -148,12 +162,14 @@ SPECS: tuple[RegionSpec, ...] = (
                style=PlateStyle(size_mm=(220, 174), band="ua-2015", band_text="UA", fonts=DIN_FONTS), weight=0.3,
                prefixes=UA_PREFIXES, twins=O_ZERO_TWINS),
     # -- Russia -----------------------------------------------------------------------------------
-    RegionSpec("ru", "ru", "Russia, type 1", RU_LETTERS, ("L###LL##", "L###LL###"), template_weights=(3, 2),
+    RegionSpec("ru", "ru", "Russia, type 1", RU_LETTERS, _ru_regions("L###LL"), template_weights=RU_REGION_WEIGHTS,
                style=PlateStyle(band=None, fonts=GOST_FONTS, options={"region_digits": True}), weight=6, twins=O_ZERO_TWINS),
-    RegionSpec("ru-taxi", "ru", "Russia, type 1B taxi (yellow)", RU_LETTERS, ("LL#####", "LL######"),
+    RegionSpec("ru-taxi", "ru", "Russia, type 1B taxi (yellow)", RU_LETTERS, _ru_regions("LL###"),
+               template_weights=RU_REGION_WEIGHTS,
                style=PlateStyle(background=YELLOW, fonts=GOST_FONTS, options={"region_digits": True, "main_digits": 3}),
                weight=1, twins=O_ZERO_TWINS),
-    RegionSpec("ru-trailer", "ru", "Russia, type 2 trailer", RU_LETTERS, ("LL######", "LL#######"),
+    RegionSpec("ru-trailer", "ru", "Russia, type 2 trailer", RU_LETTERS, _ru_regions("LL####"),
+               template_weights=RU_REGION_WEIGHTS,
                style=PlateStyle(fonts=GOST_FONTS, options={"region_digits": True, "main_digits": 4}), weight=0.7,
                twins=O_ZERO_TWINS),
     RegionSpec("ru-military", "ru", "Russia, military (black)", RU_LETTERS, ("####LL##",),
@@ -168,8 +184,11 @@ SPECS: tuple[RegionSpec, ...] = (
                                 options={"stretch": 1.1, "groups": (4, 2, 1), "group_separators": " -"})),
     RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS, ("###LLL##", "###LL##"), template_weights=(4, 1),
                twins=O_ZERO_TWINS,
-               style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS[::-1] + GENERIC_FONTS,
-                                options={"region_digits": True})),
+               # Letters about 3/4 of the digits' height (PLATES.md 1.5, the Nomeroff specimen `005 AAA | 01`);
+               # a share drawn full height in case some series differ.
+               style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS + GENERIC_FONTS,
+                                options={"region_digits": True, "letter_scale": (0.64, 0.8),
+                                         "letter_scale_share": 0.8})),
     *_EU_ONE_LINE,
     RegionSpec("ch", "ch", "Switzerland (canton + digits)", LATIN_LETTERS, ("LL######", "LL#####", "LL####", "LL###"),
                style=PlateStyle(size_mm=(500, 110), fonts=FE_FONTS[::-1] + GENERIC_FONTS, options={"marks": ("shields",)})),

@@ -7,6 +7,7 @@ small character heights anyway; it keeps generation at hundreds of plates per se
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import cv2
@@ -133,6 +134,29 @@ def _text_mask(text: str, font_path, height_px: int, fonts: FontBook, stretch: f
     scale = height_px / max(1, digit_box[3] - digit_box[1])
     width = max(1, int(ink.shape[1] * scale * stretch))
     return cv2.resize(ink, (width, max(1, int(ink.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+
+
+def _mixed_height_mask(text: str, font_path, height_px: int, fonts: FontBook, stretch: float,
+                       letter_scale: float, **glyphs) -> np.ndarray:
+    """A mask of ``text`` whose letters stand ``letter_scale`` as tall as its digits, on one baseline
+    (Kazakh plates: `005 AAA` with small letters). Runs of letters and of digits are drawn apart and joined;
+    spaces become gaps."""
+    runs = [m.group() for m in re.finditer(r"[0-9]+|[^0-9 ]+| +", text)]
+    parts: list[np.ndarray] = []
+    for run in runs:
+        if run.isspace():
+            parts.append(np.zeros((1, max(1, int(height_px * 0.3 * len(run)))), np.uint8))
+            continue
+        scale = 1.0 if run[0].isdigit() else letter_scale
+        parts.append(_text_mask(run, font_path, max(4, int(height_px * scale)), fonts, stretch, **glyphs))
+    height = max(p.shape[0] for p in parts)
+    gap = max(1, int(height_px * 0.06))  # the spacing the font would have put between the two runs
+    out = np.zeros((height, sum(p.shape[1] for p in parts) + gap * (len(parts) - 1)), np.uint8)
+    x = 0
+    for part in parts:
+        out[height - part.shape[0]:, x:x + part.shape[1]] = part
+        x += part.shape[1] + gap
+    return out
 
 
 def _square_glyphs(draw, text: str, font, origin: tuple[int, int], square: str, corner: float) -> None:
@@ -541,6 +565,11 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     emboss = rng.random() < 0.7
     square = str(style.options.get("square_glyphs", ""))
     glyphs = {"square": square, "corner": float(rng.uniform(0.3, 0.45)) if square else 0.4}
+    # Letters smaller than the digits (Kazakh plates), on some plates only when the type says so.
+    letter_range = style.options.get("letter_scale")
+    letter_scale = 1.0
+    if letter_range and rng.random() < float(style.options.get("letter_scale_share", 1.0)):
+        letter_scale = float(rng.uniform(*letter_range))
 
     # Two parts of the text on one line may stand apart (UA square plates: region `BH`, gap, series `CE`).
     lines = spec.visual_lines(text, " " if style.options.get("slice_gap") else "")
@@ -585,7 +614,9 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
             gap_mark = "emblem"  # a state emblem between the groups (Connecticut's dot, Georgia's peach)
         cut = _mark_position(shown, gap_mark, rng) if gap_mark else 0
         if not cut:
-            mask = _fit_line(_text_mask(shown, font_path, char_h, fonts, stretch, **glyphs), area_x1 - area_x0)
+            mask = (_mixed_height_mask(shown, font_path, char_h, fonts, stretch, letter_scale, **glyphs)
+                    if letter_scale < 1 else _text_mask(shown, font_path, char_h, fonts, stretch, **glyphs))
+            mask = _fit_line(mask, area_x1 - area_x0)
             x = area_x0 + (area_x1 - area_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
             _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss, ink)
             continue
