@@ -402,3 +402,5 @@ def test_kazakh_letters_stand_smaller_than_the_digits_on_their_baseline(fonts):
         return letter_rows < 0.85 * digit_rows
 
     assert sum(letters_shorter(seed) for seed in range(12)) >= 6
+    for seed in range(8):  # blank plates of the type too
+        assert render_plate(spec, "", np.random.default_rng(seed), fonts).lines == ["", ""]

@@ -142,6 +142,8 @@ def _mixed_height_mask(text: str, font_path, height_px: int, fonts: FontBook, st
     (Kazakh plates: `005 AAA` with small letters). Runs of letters and of digits are drawn apart and joined;
     spaces become gaps."""
     runs = [m.group() for m in re.finditer(r"[0-9]+|[^0-9 ]+| +", text)]
+    if not text.strip():  # a blank plate
+        return _text_mask(text, font_path, height_px, fonts, stretch, **glyphs)
     parts: list[np.ndarray] = []
     for run in runs:
         if run.isspace():
