@@ -40,6 +40,9 @@ def test_formats_reject_wrong_texts():
     # Three-digit region codes begin with 1, 7 or 9; no plate has 479 or 258.
     assert get_spec("ru").matches("A123BC977") and not get_spec("ru").matches("A123BC479")
     assert get_spec("ru-taxi").matches("AB123799") and not get_spec("ru-taxi").matches("AB123258")
+    # Kazakh region codes run 01-20.
+    assert get_spec("kz").matches("123ABC02") and get_spec("kz").matches("123AB20")
+    assert not get_spec("kz").matches("123ABC21") and not get_spec("kz").matches("123ABC96")
     assert get_spec("es").matches("1234BCD") and not get_spec("es").matches("1234ABC")  # no vowels in ES
 
 

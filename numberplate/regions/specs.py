@@ -85,6 +85,10 @@ def _de_templates() -> tuple[str, ...]:
 RU_REGION_DIGITS = ("##", "1##", "7##", "9##")
 RU_REGION_WEIGHTS = (3, 1.3, 0.6, 0.1)
 
+#: Kazakh region codes 01-20 (PLATES.md 1.5), drawn about evenly.
+KZ_REGION_DIGITS = ("0#", "1#", "20")
+KZ_REGION_WEIGHTS = (9, 10, 1)
+
 
 def _ru_regions(number: str) -> tuple[str, ...]:
     """Templates of a Russian plate type: its number part followed by each form of region code."""
@@ -182,7 +186,9 @@ SPECS: tuple[RegionSpec, ...] = (
     RegionSpec("by", "by", "Belarus, cars since 2004", BY_LETTERS, ("####LL#",),
                style=PlateStyle(band="by", band_text="BY", fonts=DIN_FONTS,
                                 options={"stretch": 1.1, "groups": (4, 2, 1), "group_separators": " -"})),
-    RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS, ("###LLL##", "###LL##"), template_weights=(4, 1),
+    RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS,
+               tuple(number + region for number in ("###LLL", "###LL") for region in KZ_REGION_DIGITS),
+               template_weights=tuple(n * r for n in (4, 1) for r in KZ_REGION_WEIGHTS),
                twins=O_ZERO_TWINS,
                # Letters about 3/4 of the digits' height (PLATES.md 1.5, the Nomeroff specimen `005 AAA | 01`);
                # a share drawn full height in case some series differ.
