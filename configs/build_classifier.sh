@@ -19,10 +19,6 @@ if has synth; then
   rm -rf work/synth/classify-more
   numberplate synth classify --count 150000 --out work/synth/classify-more --backgrounds "$D/negatives" \
     --fonts "$FONTS" --jobs "$JOBS" --seed 22 --val-fraction 0.01 --test-fraction 0
-  # Kazakh plates alone, for the ninth stage (drawn after Kazakh letters became smaller than the digits).
-  rm -rf work/synth/classify-kz
-  numberplate synth classify --region kz --count 6000 --out work/synth/classify-kz --backgrounds "$D/negatives" \
-    --fonts "$FONTS" --jobs "$JOBS" --seed 23
 fi
 
 if has real; then
@@ -90,14 +86,10 @@ if has finetune; then
   # given their countries (configs/classifier-eu-one-line.toml): the seventh named 29.8% of their test split.
   numberplate train classifier --config configs/classifier-eu-one-line.toml \
     --init-from work/runs/classifier-plates-ft7/last.pt --epochs 12 --lr 0.001 --out work/runs/classifier-plates-ft8-eu
-  # Ninth (the shipped one, last epoch; 2026-11-30, sixth session): 8 epochs at lr 5e-4 with Kazakh plates drawn
-  # as issued, letters about 3/4 of the digits' height (configs/classifier-kz.toml).
-  numberplate train classifier --config configs/classifier-kz.toml \
-    --init-from work/runs/classifier-plates-ft8-eu/last.pt --epochs 8 --lr 0.0005 --out work/runs/classifier-plates-ft9-kz
 fi
 
 if has export; then
-  numberplate export work/runs/classifier-plates-ft9-kz/last.pt --out numberplate/weights/classifier-plates.onnx \
+  numberplate export work/runs/classifier-plates-ft8-eu/last.pt --out numberplate/weights/classifier-plates.onnx \
     --name classifier-plates
 fi
 

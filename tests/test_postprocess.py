@@ -188,3 +188,12 @@ def test_a_russian_region_code_no_region_has_is_read_as_one_that_exists():
     fit, accepted = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=ctc_greedy_decode(probs[None],
                                                                                                    ALPHABET)[0])
     assert accepted and fit.text == "A123BC779"
+
+
+def test_a_kazakh_region_codes_zero_read_as_the_letter_o_is_the_digit():
+    # The region code 01 fits the literal 0 of the template `###LLL0#`; the plate draws O and 0 alike.
+    chars = [{c: .99} for c in "OO5AAAO1"]
+    probs = _frames(chars)
+    fit, accepted = FormatCorrector(resolve("kz"), ALPHABET).correct(probs, read=ctc_greedy_decode(probs[None],
+                                                                                                   ALPHABET)[0])
+    assert accepted and fit.text == "005AAA01"

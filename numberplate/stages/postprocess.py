@@ -71,8 +71,9 @@ def _slot_masks(template: str, letters: str, alphabet: str, twins: tuple[str, ..
             allowed = [i + 1 for i, c in enumerate(alphabet) if c in letter_set]
         elif symbol == "#":
             allowed = [i + 1 for i, c in enumerate(alphabet) if c in digit_set]
-        else:
-            allowed = [alphabet.index(symbol) + 1] if symbol in alphabet else []
+        else:  # a literal, or its twin (the literal 0 of a Kazakh region code `0#` drawn as an O)
+            spelled = {symbol} | {b for pair in twins for a, b in (pair, pair[::-1]) if a == symbol}
+            allowed = [i + 1 for i, c in enumerate(alphabet) if c in spelled]
         if not allowed:
             return None
         masks[position, allowed] = True
@@ -83,7 +84,7 @@ def fitted_text(text: str, template: str, twins: tuple[str, ...] = ()) -> str:
     """``text`` (which fits ``template`` up to ``twins``) with each twin turned into what its slot wants."""
     to_letter = {digit: letter for letter, digit in twins}
     to_digit = {letter: digit for letter, digit in twins}
-    return "".join(to_letter.get(c, c) if slot == "L" else to_digit.get(c, c) if slot == "#" else c
+    return "".join(to_letter.get(c, c) if slot == "L" else to_digit.get(c, c) if slot == "#" else slot
                    for c, slot in zip(text, template))
 
 
