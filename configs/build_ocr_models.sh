@@ -55,7 +55,7 @@ if has finetune; then
   numberplate train ocr --config configs/ocr-kz.toml --init-from work/runs/ocr-kz/best.pt --epochs 8 --lr 0.001 \
     --out work/runs/ocr-kz-more
   # Then 8 more epochs at lr 1e-3 on the set redrawn with the letters smaller than the digits (2026-11-30, sixth
-  # session; the synth stage above draws them so now): the shipped one.
+  # session; the synth stage above draws them so now): the shipped one is its last epoch.
   numberplate train ocr --config configs/ocr-kz.toml --init-from work/runs/ocr-kz-more/best.pt --epochs 8 \
     --lr 0.001 --out work/runs/ocr-kz-small
   # The shipped Latin model, in stages: the second on 48-pixel-high crops, from the first (the shipped run
@@ -75,7 +75,7 @@ if has export; then
   for name in ua ru; do
     numberplate export "work/runs/ocr-$name/best.pt" --out "numberplate/weights/ocr-$name.onnx" --name "ocr-$name"
   done
-  numberplate export work/runs/ocr-kz-small/best.pt --out numberplate/weights/ocr-kz.onnx --name ocr-kz
+  numberplate export work/runs/ocr-kz-small/last.pt --out numberplate/weights/ocr-kz.onnx --name ocr-kz
   numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
     --name ocr-universal
