@@ -50,10 +50,6 @@ if has finetune; then
   for family in ua ru kz latin; do
     numberplate train ocr --config "configs/ocr-$family.toml" --out "work/runs/ocr-$family"
   done
-  # The shipped Russian model: the float ocr-ru trained 8 more epochs on 48-pixel-high crops (2026-11-30, sixth
-  # session; the shipped run started from the float ocr-ru then shipped, on the RU set drawn before the region
-  # codes were restricted to real ones).
-  numberplate train ocr --config configs/ocr-ru-tall.toml --out work/runs/ocr-ru-tall
   # The shipped Kazakh model: 8 more epochs at lr 1e-3 on the legible sets (2026-11-30; the shipped run was
   # started from the previously shipped ocr-kz with --init-from ocr-kz, the import of its float twin).
   numberplate train ocr --config configs/ocr-kz.toml --init-from work/runs/ocr-kz/best.pt --epochs 8 --lr 0.001 \
@@ -76,8 +72,9 @@ if has finetune; then
 fi
 
 if has export; then
-  numberplate export work/runs/ocr-ua/best.pt --out numberplate/weights/ocr-ua.onnx --name ocr-ua
-  numberplate export work/runs/ocr-ru-tall/best.pt --out numberplate/weights/ocr-ru.onnx --name ocr-ru
+  for name in ua ru; do
+    numberplate export "work/runs/ocr-$name/best.pt" --out "numberplate/weights/ocr-$name.onnx" --name "ocr-$name"
+  done
   numberplate export work/runs/ocr-kz-small/last.pt --out numberplate/weights/ocr-kz.onnx --name ocr-kz
   numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
