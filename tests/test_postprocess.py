@@ -175,19 +175,26 @@ def test_all_templates_searched_together_agree_with_one_at_a_time(seed):
 
 
 def test_a_russian_region_code_no_region_has_is_read_as_one_that_exists():
-    # Three-digit region codes begin with 1, 7 or 9 (PLATES.md 1.3): a "4" half-read before "79" is the 1 of 179.
+    # Three-digit region codes are 1xx or one of the few 7xx / 9xx issued (PLATES.md 1.3): a "4" half-read before
+    # "79" is the 1 of 179...
     chars = [{c: .99} for c in "A123BC"] + [{"4": .55, "1": .4}, {"7": .99}, {"9": .99}]
     probs = _frames(chars)
     text, confs = ctc_greedy_decode(probs[None], ALPHABET)[0]
     assert text == "A123BC479"
     fit, accepted = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=(text, confs))
     assert accepted and fit.text == "A123BC179"
-    # A code that exists is kept as read.
-    chars[6] = {"7": .55, "1": .4}
+    # ... a third digit half-seen after 98 (the flag beside the box) is no digit: there is no region 984...
+    chars = [{c: .99} for c in "M586EE98"] + [{"4": .6}]
     probs = _frames(chars)
     fit, accepted = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=ctc_greedy_decode(probs[None],
                                                                                                    ALPHABET)[0])
-    assert accepted and fit.text == "A123BC779"
+    assert accepted and fit.text == "M586EE98"
+    # ... and a code that exists is kept as read.
+    chars = [{c: .99} for c in "A123BC"] + [{"7": .55, "1": .4}, {"9": .99}, {"9": .99}]
+    probs = _frames(chars)
+    fit, accepted = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=ctc_greedy_decode(probs[None],
+                                                                                                   ALPHABET)[0])
+    assert accepted and fit.text == "A123BC799"
 
 
 def test_a_kazakh_region_codes_zero_read_as_the_letter_o_is_the_digit():

@@ -37,8 +37,9 @@ def test_formats_reject_wrong_texts():
     assert not get_spec("ua-2015").matches("AA12345B")
     assert get_spec("ru").matches("A123BC77") and get_spec("ru").matches("A123BC777")
     assert not get_spec("ru").matches("A123BC7")
-    # Three-digit region codes begin with 1, 7 or 9; no plate has 479 or 258.
-    assert get_spec("ru").matches("A123BC977") and not get_spec("ru").matches("A123BC479")
+    # Three-digit region codes are 1xx or one of the 7xx / 9xx issued; no plate has 479, 258 or 984.
+    assert get_spec("ru").matches("A123BC977") and get_spec("ru").matches("A123BC171")
+    assert not get_spec("ru").matches("A123BC479") and not get_spec("ru").matches("A123BC984")
     assert get_spec("ru-taxi").matches("AB123799") and not get_spec("ru-taxi").matches("AB123258")
     # Kazakh region codes run 01-20.
     assert get_spec("kz").matches("123ABC02") and get_spec("kz").matches("123AB20")

@@ -79,11 +79,13 @@ def _de_templates() -> tuple[str, ...]:
     return tuple(out)
 
 
-#: Russian region codes (PLATES.md 1.3): two digits, or three whose first is 1, 7 or 9 (102 ... 199, 702 ... 799,
-#: 977); no 2xx-6xx or 8xx code has been issued. Reading "479" where the plate says "47" or "179" is the commonest
-#: misread of the small region box, and the format is what rules it out.
-RU_REGION_DIGITS = ("##", "1##", "7##", "9##")
-RU_REGION_WEIGHTS = (3, 1.3, 0.6, 0.1)
+#: Russian region codes (PLATES.md 1.3): two digits, or three: 1xx (102 ... 199, still being issued: any two
+#: digits after the 1), or one of the few 7xx and 9xx codes issued so far (Faker's list plus 702, 725, 761, 774, 790,
+#: 797 and Moscow's 977). Reading "984" or "758" where the plate says "98" or "75" (the flag's colours read as a
+#: digit) is a common misread of the small region box, and the format is what rules it out.
+RU_SEVENS_AND_NINES = ("702", "716", "725", "750", "761", "763", "774", "777", "790", "797", "799", "977")
+RU_REGION_DIGITS = ("##", "1##") + RU_SEVENS_AND_NINES
+RU_REGION_WEIGHTS = (3, 1.3) + tuple(0.7 / len(RU_SEVENS_AND_NINES) for _ in RU_SEVENS_AND_NINES)
 
 #: Kazakh region codes 01-20 (PLATES.md 1.5), drawn about evenly.
 KZ_REGION_DIGITS = ("0#", "1#", "20")
