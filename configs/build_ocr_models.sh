@@ -15,6 +15,9 @@ if has synth; then
   numberplate synth ocr --region ua --count 30000 --max-lines 1 --seed 1 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ua
   numberplate synth ocr --region ru --region by --count 30000 --max-lines 1 --seed 2 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ru
   numberplate synth ocr --region kz --count 12000 --max-lines 1 --seed 3 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/kz
+  # Kazakh two-line square plates (read by ocr-ua-multi since 2026-11-30, sixth session)
+  rm -rf work/synth/kz-2
+  numberplate synth ocr --region kz-2 --count 3000 --max-lines 2 --seed 8 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/kz-2
   # Romanian plates (ro) joined the generator on 2026-11-30, after the shipped recognizers were trained.
   EUROPE="de pl sk cz fr nl it es lt lv ee at eu dk se no gb be bg gr fi is ro ch"
   numberplate synth ocr $(printf -- "--region %s " $EUROPE) \
@@ -44,6 +47,10 @@ if has universal; then
   # and 4 more epochs at lr 2e-4 (the shipped one).
   numberplate train ocr --config configs/ocr-ua-multi.toml --init-from work/runs/ocr-ua-multi-1/best.pt --epochs 4 \
     --lr 0.0002 --out work/runs/ocr-ua-multi
+  # Then 4 more epochs with Kazakh two-line square plates (configs/ocr-ua-multi-kz.toml, 2026-11-30, sixth
+  # session; the shipped run started from the shipped ocr-ua-multi): the shipped one.
+  numberplate train ocr --config configs/ocr-ua-multi-kz.toml --init-from work/runs/ocr-ua-multi/best.pt \
+    --out work/runs/ocr-ua-multi-kz
 fi
 
 if has finetune; then
@@ -79,7 +86,7 @@ if has export; then
   numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
     --name ocr-universal
-  numberplate export work/runs/ocr-ua-multi/best.pt --out numberplate/weights/ocr-ua-multi.onnx --name ocr-ua-multi
+  numberplate export work/runs/ocr-ua-multi-kz/best.pt --out numberplate/weights/ocr-ua-multi.onnx --name ocr-ua-multi
 fi
 
 if has quantize; then
@@ -98,6 +105,6 @@ if has quantize; then
   quantize ocr-kz $S/kz $S/eu $D/br-crops $D/us-crops
   quantize ocr-latin $S/eu $S/other $D/br-crops $D/us-crops $D/ar-crops
   quantize ocr-universal $S/ua $S/ru $S/kz $S/eu $S/other $S/multi $D/eu-crops $D/br-crops $D/us-crops $D/ar-crops
-  quantize ocr-ua-multi $S/ua $S/ru $S/kz $S/eu $S/other $S/multi $S/ua-multi $D/eu-crops $D/br-crops \
+  quantize ocr-ua-multi $S/ua $S/ru $S/kz $S/eu $S/other $S/multi $S/ua-multi $S/kz-2 $D/eu-crops $D/br-crops \
     $D/us-crops $D/ar-crops
 fi

@@ -51,6 +51,9 @@ def test_two_and_three_line_visual_order():
     assert get_spec("ua-2015-2").visual_lines("BH1234CE") == ["BHCE", "1234"]
     assert get_spec("ua-2015-3").visual_lines("BI7996AA") == ["BI", "7996", "AA"]
     assert get_spec("ua-2015").visual_lines("BH1234CE") == ["BH1234CE"]
+    # Kazakh square plates: digits and region on top, the two or three letters below.
+    assert get_spec("kz-2").visual_lines("123ABC02") == ["12302", "ABC"]
+    assert get_spec("kz-2").visual_lines("123AB17") == ["12317", "AB"]
 
 
 def test_resolve_country_or_type_and_families():
@@ -68,10 +71,12 @@ def test_cyrillic_look_alikes_become_latin():
 
 def test_canonical_text_undoes_the_visual_line_order():
     for code, text in (("ua-2015-2", "AA1234BC"), ("ua-2015-3", "KA0007XX"), ("ru-moto", "1234AB77"),
-                       ("de-2", "WBMZ150"), ("ua-2015", "AA1234BC")):
+                       ("de-2", "WBMZ150"), ("ua-2015", "AA1234BC"), ("kz-2", "123ABC02"), ("kz-2", "123AB17")):
         spec = get_spec(code)
         assert spec.canonical_text("".join(spec.visual_lines(text))) == text
     assert get_spec("ua-2015-2").canonical_text("AABC1234") == "AA1234BC"
+    assert get_spec("kz-2").canonical_text("12302ABC") == "123ABC02"  # Nomeroff: text[:3] + text[5:] + text[3:5]
+    assert get_spec("kz-2").canonical_text("12317AB") == "123AB17"
 
 
 def test_square_european_plates_break_at_a_group_boundary():

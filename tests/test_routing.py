@@ -10,7 +10,8 @@ from numberplate.types import PlateClass
 
 @pytest.mark.parametrize(("country", "lines", "model"), [
     ("ua", 1, "ocr-ua"), ("ru", 1, "ocr-ru"), ("by", 1, "ocr-ru"), ("kz", 1, "ocr-kz"), ("de", 1, "ocr-latin"),
-    ("us", 1, "ocr-latin"), ("ua", 2, "ocr-ua-multi"), ("ua", 3, "ocr-ua-multi"), ("ru", 2, "ocr-universal"),
+    ("us", 1, "ocr-latin"), ("ua", 2, "ocr-ua-multi"), ("ua", 3, "ocr-ua-multi"), ("kz", 2, "ocr-ua-multi"),
+    ("ru", 2, "ocr-universal"),
     (None, 1, "ocr-universal"),
     (None, 3, "ocr-universal"),
 ])

@@ -197,6 +197,14 @@ SPECS: tuple[RegionSpec, ...] = (
                style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS + GENERIC_FONTS,
                                 options={"region_digits": True, "letter_scale": (0.64, 0.8),
                                          "letter_scale_share": 0.8})),
+    # The square plate (imported cars, motorcycles): digits and region on the top line, the letters below
+    # (PLATES.md 1.5; Nomeroff reorders a reading as text[:3] + text[5:] + text[3:5]).
+    RegionSpec("kz-2", "kz", "Kazakhstan, two-line square (digits + region / letters)", LATIN_LETTERS,
+               tuple(number + region for number in ("###LLL", "###LL") for region in KZ_REGION_DIGITS),
+               template_weights=tuple(n * r for n in (4, 1) for r in KZ_REGION_WEIGHTS),
+               count_lines=2, line_slices=(((0, 3), (-2, None)), ((3, -2),)), twins=O_ZERO_TWINS, weight=0.3,
+               style=PlateStyle(size_mm=(280, 200), band="kz", band_text="KZ", fonts=FE_FONTS + GENERIC_FONTS,
+                                options={"slice_gap": True})),
     *_EU_ONE_LINE,
     RegionSpec("ch", "ch", "Switzerland (canton + digits)", LATIN_LETTERS, ("LL######", "LL#####", "LL####", "LL###"),
                style=PlateStyle(size_mm=(500, 110), fonts=FE_FONTS[::-1] + GENERIC_FONTS, options={"marks": ("shields",)})),

@@ -3,7 +3,7 @@
 A row matches on the plate's country (``"*"`` = any known country, ``"unknown"`` = the classifier
 could not tell) and its number of text lines (None = any). Family models are fine-tuned on one-line
 plates of their alphabet; the universal model also reads two- and three-line plates, and a copy of it
-fine-tuned on Ukrainian square and moto plates reads those.
+fine-tuned on Ukrainian square and moto plates and Kazakh square plates reads those.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ DEFAULT_ROUTES: tuple[Route, ...] = (
     Route("ru", 1, "ocr-ru"),
     Route("by", 1, "ocr-ru"),
     Route("kz", 1, "ocr-kz"),
+    Route("kz", None, "ocr-ua-multi"),  # Kazakh square plates: trained on them since 2026-11-30
     Route("*", 1, "ocr-latin"),
     Route("*", None, "ocr-universal"),
     Route("unknown", None, "ocr-universal"),
