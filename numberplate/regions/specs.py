@@ -87,9 +87,12 @@ RU_SEVENS_AND_NINES = ("702", "716", "725", "750", "761", "763", "774", "777", "
 RU_REGION_DIGITS = ("##", "1##") + RU_SEVENS_AND_NINES
 RU_REGION_WEIGHTS = (3, 1.3) + tuple(0.7 / len(RU_SEVENS_AND_NINES) for _ in RU_SEVENS_AND_NINES)
 
-#: Kazakh region codes 01-20 (PLATES.md 1.5), drawn about evenly.
+#: Kazakh region codes 01-20 (PLATES.md 1.5), drawn about evenly, after 3 digits and 3 (private) or 2 letters;
+#: the one-line and the square plate carry the same texts.
 KZ_REGION_DIGITS = ("0#", "1#", "20")
 KZ_REGION_WEIGHTS = (9, 10, 1)
+KZ_TEMPLATES = tuple(number + region for number in ("###LLL", "###LL") for region in KZ_REGION_DIGITS)
+KZ_TEMPLATE_WEIGHTS = tuple(n * r for n in (4, 1) for r in KZ_REGION_WEIGHTS)
 
 
 def _ru_regions(number: str) -> tuple[str, ...]:
@@ -188,10 +191,8 @@ SPECS: tuple[RegionSpec, ...] = (
     RegionSpec("by", "by", "Belarus, cars since 2004", BY_LETTERS, ("####LL#",),
                style=PlateStyle(band="by", band_text="BY", fonts=DIN_FONTS,
                                 options={"stretch": 1.1, "groups": (4, 2, 1), "group_separators": " -"})),
-    RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS,
-               tuple(number + region for number in ("###LLL", "###LL") for region in KZ_REGION_DIGITS),
-               template_weights=tuple(n * r for n in (4, 1) for r in KZ_REGION_WEIGHTS),
-               twins=O_ZERO_TWINS,
+    RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS, KZ_TEMPLATES,
+               template_weights=KZ_TEMPLATE_WEIGHTS, twins=O_ZERO_TWINS,
                # Letters about 3/4 of the digits' height (PLATES.md 1.5, the Nomeroff specimen `005 AAA | 01`);
                # a share drawn full height in case some series differ.
                style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS + GENERIC_FONTS,
@@ -200,9 +201,8 @@ SPECS: tuple[RegionSpec, ...] = (
     # The square plate (imported cars, motorcycles): digits and region on the top line, the letters below
     # (PLATES.md 1.5; Nomeroff reorders a reading as text[:3] + text[5:] + text[3:5]).
     RegionSpec("kz-2", "kz", "Kazakhstan, two-line square (digits + region / letters)", LATIN_LETTERS,
-               tuple(number + region for number in ("###LLL", "###LL") for region in KZ_REGION_DIGITS),
-               template_weights=tuple(n * r for n in (4, 1) for r in KZ_REGION_WEIGHTS),
-               count_lines=2, line_slices=(((0, 3), (-2, None)), ((3, -2),)), twins=O_ZERO_TWINS, weight=0.3,
+               KZ_TEMPLATES, template_weights=KZ_TEMPLATE_WEIGHTS, count_lines=2,
+               line_slices=(((0, 3), (-2, None)), ((3, -2),)), twins=O_ZERO_TWINS, weight=0.3,
                style=PlateStyle(size_mm=(280, 200), band="kz", band_text="KZ", fonts=FE_FONTS + GENERIC_FONTS,
                                 options={"slice_gap": True})),
     *_EU_ONE_LINE,

@@ -140,12 +140,11 @@ def _mixed_height_mask(text: str, font_path, height_px: int, fonts: FontBook, st
                        letter_scale: float, **glyphs) -> np.ndarray:
     """A mask of ``text`` whose letters stand ``letter_scale`` as tall as its digits, on one baseline
     (Kazakh plates: `005 AAA` with small letters). Runs of letters and of digits are drawn apart and joined;
-    spaces become gaps."""
-    runs = [m.group() for m in re.finditer(r"[0-9]+|[^0-9 ]+| +", text)]
-    if not text.strip():  # a blank plate
+    spaces become gaps. Full-height letters, or a blank plate, are drawn as one string by ``_text_mask``."""
+    if letter_scale >= 1 or not text.strip():
         return _text_mask(text, font_path, height_px, fonts, stretch, **glyphs)
     parts: list[np.ndarray] = []
-    for run in runs:
+    for run in (m.group() for m in re.finditer(r"[0-9]+|[^0-9 ]+| +", text)):
         if run.isspace():
             parts.append(np.zeros((1, max(1, int(height_px * 0.3 * len(run)))), np.uint8))
             continue
@@ -616,9 +615,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
             gap_mark = "emblem"  # a state emblem between the groups (Connecticut's dot, Georgia's peach)
         cut = _mark_position(shown, gap_mark, rng) if gap_mark else 0
         if not cut:
-            mask = (_mixed_height_mask(shown, font_path, char_h, fonts, stretch, letter_scale, **glyphs)
-                    if letter_scale < 1 else _text_mask(shown, font_path, char_h, fonts, stretch, **glyphs))
-            mask = _fit_line(mask, area_x1 - area_x0)
+            mask = _fit_line(_mixed_height_mask(shown, font_path, char_h, fonts, stretch, letter_scale, **glyphs),
+                             area_x1 - area_x0)
             x = area_x0 + (area_x1 - area_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
             _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss, ink)
             continue
