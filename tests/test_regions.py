@@ -45,6 +45,12 @@ def test_formats_reject_wrong_texts():
     assert get_spec("kz").matches("123ABC02") and get_spec("kz").matches("123AB20")
     assert not get_spec("kz").matches("123ABC21") and not get_spec("kz").matches("123ABC96")
     assert get_spec("es").matches("1234BCD") and not get_spec("es").matches("1234ABC")  # no vowels in ES
+    # Romania: one-letter county is Bucharest alone, no Q; temporary plates are county + 0 + 2-5 digits.
+    assert get_spec("ro").matches("CJ12ABC") and get_spec("ro").matches("B123ABC")
+    assert not get_spec("ro").matches("N12ABC") and not get_spec("ro").matches("CJ12AQC")
+    assert get_spec("ro-temp").matches("SB014882") and get_spec("ro-temp").matches("B0123")
+    assert not get_spec("ro-temp").matches("SB114882") and not get_spec("ro-temp").matches("SB0148821")
+    assert {s.code for s in resolve("ro")} == {"ro", "ro-2", "ro-temp"}
 
 
 def test_two_and_three_line_visual_order():

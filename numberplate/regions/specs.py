@@ -26,6 +26,7 @@ RU_LETTERS = "ABEKMHOPCTYX"
 BY_LETTERS = "ABEIKMHOPCTX"
 LATIN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ES_LETTERS = "BCDFGHJKLMNPRSTVWXYZ"
+RO_LETTERS = LATIN_LETTERS.replace("Q", "")  # Romania never issues Q (too like O)
 
 WHITE, BLACK, YELLOW = (244, 244, 238), (22, 22, 24), (246, 205, 40)
 FE_FONTS = ("GL-Nummernschild-Mtl.ttf", "GL-Nummernschild-Eng.ttf")
@@ -95,6 +96,11 @@ KZ_TEMPLATES = tuple(number + region for number in ("###LLL", "###LL") for regio
 KZ_TEMPLATE_WEIGHTS = tuple(n * r for n in (4, 1) for r in KZ_REGION_WEIGHTS)
 
 
+def _ro_temporary() -> tuple[str, ...]:
+    """Romanian temporary ("red number") plates: the county (B, or two letters) and 3-6 digits, the first 0."""
+    return tuple(county + "0" + "#" * digits for county in ("B", "LL") for digits in range(2, 6))
+
+
 def _ru_regions(number: str) -> tuple[str, ...]:
     """Templates of a Russian plate type: its number part followed by each form of region code."""
     return tuple(number + region for region in RU_REGION_DIGITS)
@@ -140,8 +146,8 @@ _EU_ONE_LINE: tuple[RegionSpec, ...] = (
     _eu("is", "IS", ("LL###", "LLL##", "LL#L#"), description="Iceland", foreground=(24, 56, 150),
         marks=("flag",)),
     # County (B = Bucharest alone), 2-3 digits, 3 letters: `CJ 12 ABC`, `B 123 ABC`.
-    _eu("ro", "RO", ("LL##LLL", "L###LLL", "L##LLL", "LL###LLL"), template_weights=(6, 2, 2, 1),
-        description="Romania"),
+    _eu("ro", "RO", ("LL##LLL", "B###LLL", "B##LLL", "LL###LLL"), template_weights=(6, 2, 2, 1),
+        letters=RO_LETTERS, description="Romania"),
 )
 
 
@@ -210,6 +216,11 @@ SPECS: tuple[RegionSpec, ...] = (
                style=PlateStyle(size_mm=(500, 110), fonts=FE_FONTS[::-1] + GENERIC_FONTS, options={"marks": ("shields",)})),
     # -- European two-line (square) plates: the same texts stacked --------------------------------
     *(_eu_square(spec) for spec in _EU_ONE_LINE),
+    # Romanian temporary plates (dealers' new cars, 90 days; the leasing kind carries the same text in black with
+    # a red date strip at the right): `SB 014882` is read as such, not fitted to another country's format.
+    RegionSpec("ro-temp", "ro", "Romania, temporary (red: county + 0 + 2-5 digits)", RO_LETTERS, _ro_temporary(),
+               style=PlateStyle(size_mm=(520, 110), foreground=(186, 28, 34), band="eu", band_text="RO",
+                                fonts=FE_FONTS), weight=0.1),
     # -- Americas ---------------------------------------------------------------------------------
     # Each state has its own serials; these are the ones of the common states plus every pattern that is a
     # state's standard series in the us-crops train labels (Maine ####LL, DC LL####, New Jersey LLL##L, Rhode
