@@ -49,15 +49,24 @@ def test_display_line_separators():
 
 
 def test_ua_multi_line_plates_are_drawn_as_issued(fonts):
-    # The square plate prints region and series apart on its top line; the three-line one carries the 2015 band.
+    # The square plate prints region and series apart on its top line; the three-line one carries the 2015 band's
+    # blue block (flag, "UA") beside its top line only, the digits and series below running the whole width.
     square = render_plate(get_spec("ua-2015-2"), "BH3978CE", np.random.default_rng(0), fonts, px_per_mm=1.0)
     assert square.lines == ["BH CE", "3978"]
     moto = render_plate(get_spec("ua-2015-3"), "BI7996AA", np.random.default_rng(0), fonts, px_per_mm=1.0)
     assert moto.lines == ["BI", "7996", "AA"]
-    rows = slice(int(moto.image.shape[0] * 0.5), int(moto.image.shape[0] * 0.6))
-    band = moto.image[rows, 10:30].reshape(-1, 3).mean(axis=0)
-    field = moto.image[rows, 45:50].reshape(-1, 3).mean(axis=0)
-    assert band[2] > band[0] + 25 and field.min() > 200  # blue down the left edge, beside the white field
+    height = moto.image.shape[0]
+
+    def mean_colour(top: float, bottom: float, columns: slice) -> np.ndarray:
+        return moto.image[int(height * top):int(height * bottom), columns].reshape(-1, 3).mean(axis=0)
+
+    block = mean_colour(0.2, 0.28, slice(10, 30))  # below the flag, around "UA"
+    below_block = mean_colour(0.5, 0.6, slice(5, 12))  # the left edge beside the digits: plate field
+    assert block[2] > block[0] + 25
+    assert below_block.min() > 200
+    columns = np.flatnonzero(moto.ink[int(height * 0.4):int(height * 0.6)].any(axis=0))
+    width = moto.image.shape[1]
+    assert abs(columns.min() - (width - 1 - columns.max())) < 12  # the digits centred on the whole plate
 
 
 def test_cli_writes_a_readable_dataset(tmp_path, capsys):

@@ -173,8 +173,10 @@ SPECS: tuple[RegionSpec, ...] = (
                weight=0.7, prefixes=UA_PREFIXES, twins=O_ZERO_TWINS),
     RegionSpec("ua-2015-3", "ua", "Ukraine, motorcycle three-line (region / digits / series)", UA_LETTERS,
                ("LL####LL",), count_lines=3, line_slices=(((0, 2),), ((2, 6),), ((6, 8),)),
-               # The blue band with the flag and "UA" runs down the left edge as on the other 2015 plates.
-               style=PlateStyle(size_mm=(220, 174), band="ua-2015", band_text="UA", fonts=DIN_FONTS), weight=0.3,
+               # The blue block with the flag and "UA" stands beside the region letters only; the digits and the
+               # series below run the plate's whole width (the Nomeroff specimen, PLATES.md).
+               style=PlateStyle(size_mm=(220, 174), band="ua-2015", band_text="UA", fonts=DIN_FONTS,
+                                options={"band_block": True, "stretch": 1.35, "margin": 0.06}), weight=0.3,
                prefixes=UA_PREFIXES, twins=O_ZERO_TWINS),
     # -- Russia -----------------------------------------------------------------------------------
     RegionSpec("ru", "ru", "Russia, type 1", RU_LETTERS, _ru_regions("L###LL"), template_weights=RU_REGION_WEIGHTS,

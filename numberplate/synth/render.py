@@ -540,7 +540,9 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_jitter((190, 30, 35), rng, 20))
     left, right = 0, plate_w
     band_w = int(band_mm(spec) * ppm)
-    if style.band in BANDED and not ("no-band" in marks and rng.random() < 0.35):
+    # The band beside the top line only, the lines below it running the plate's whole width (UA motorcycle plates).
+    band_block = bool(style.options.get("band_block"))
+    if style.band in BANDED and not band_block and not ("no-band" in marks and rng.random() < 0.35):
         _draw_band(draw, spec, (0, 0, band_w, plate_h - 1), fonts, rng)
         left = band_w
     border = max(1, int(round(ppm * rng.uniform(1.0, 2.5))))
@@ -553,6 +555,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
     left, right = _draw_edge_marks(draw, spec, (left, right), plate_w, plate_h, band_w, fonts, rng)
     margin = float(style.options.get("margin", 0.1))  # above and below the text, share of the plate height
     area_y0, area_y1 = top + int(plate_h * margin), plate_h - max(bottom, int(plate_h * margin))
+    if band_block and style.band in BANDED:
+        _draw_band(draw, spec, (0, 0, band_w, int(area_y0 + (area_y1 - area_y0) / spec.count_lines)), fonts, rng)
     if us_tint and rng.random() < US_SIDE_MARK_SHARE:
         left, right = _draw_us_side_mark(draw, plate_w, plate_h, (area_y0, area_y1), (left, right), foreground,
                                          fonts, rng)
@@ -615,9 +619,10 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
             gap_mark = "emblem"  # a state emblem between the groups (Connecticut's dot, Georgia's peach)
         cut = _mark_position(shown, gap_mark, rng) if gap_mark else 0
         if not cut:
+            line_x0 = max(area_x0, band_w + int(plate_w * 0.03)) if band_block and index == 0 else area_x0
             mask = _fit_line(_mixed_height_mask(shown, font_path, char_h, fonts, stretch, letter_scale, **glyphs),
-                             area_x1 - area_x0)
-            x = area_x0 + (area_x1 - area_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
+                             area_x1 - line_x0)
+            x = line_x0 + (area_x1 - line_x0 - mask.shape[1]) // 2 + int(rng.integers(-2, 3))
             _paste_text(plate, mask, x, y_bottom, foreground, rng, emboss, ink)
             continue
         # The district, then the seals or crest in a gap, then the rest of the line.
