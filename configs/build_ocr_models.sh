@@ -18,6 +18,10 @@ if has synth; then
   # Kazakh two-line square plates (read by ocr-ua-multi since 2026-11-30, sixth session)
   rm -rf work/synth/kz-2
   numberplate synth ocr --region kz-2 --count 3000 --max-lines 2 --seed 8 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/kz-2
+  # Ukrainian three-line motorcycle plates as the specimen shows them (flag block beside the top line only; the
+  # generator drew the 2015 band down the whole left edge before 2026-11-30's seventh session)
+  rm -rf work/synth/ua3
+  numberplate synth ocr --region ua-2015-3 --count 6000 --max-lines 3 --seed 32 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ua3
   # Romanian plates (ro) joined the generator on 2026-11-30, after the shipped recognizers were trained.
   EUROPE="de pl sk cz fr nl it es lt lv ee at eu dk se no gb be bg gr fi is ro ch"
   numberplate synth ocr $(printf -- "--region %s " $EUROPE) \
@@ -48,9 +52,13 @@ if has universal; then
   numberplate train ocr --config configs/ocr-ua-multi.toml --init-from work/runs/ocr-ua-multi-1/best.pt --epochs 4 \
     --lr 0.0002 --out work/runs/ocr-ua-multi
   # Then 4 more epochs with Kazakh two-line square plates (configs/ocr-ua-multi-kz.toml, 2026-11-30, sixth
-  # session; the shipped run started from the shipped ocr-ua-multi): the shipped one.
+  # session; the run started from the then shipped ocr-ua-multi).
   numberplate train ocr --config configs/ocr-ua-multi-kz.toml --init-from work/runs/ocr-ua-multi/best.pt \
     --out work/runs/ocr-ua-multi-kz
+  # Then 4 more with the UA three-line plates as the specimen shows them (configs/ocr-ua-multi-ua3.toml, seventh
+  # session; the run started from the then shipped ocr-ua-multi): the shipped one.
+  numberplate train ocr --config configs/ocr-ua-multi-ua3.toml --init-from work/runs/ocr-ua-multi-kz/best.pt \
+    --out work/runs/ocr-ua-multi-ua3
 fi
 
 if has finetune; then
@@ -86,7 +94,7 @@ if has export; then
   numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
     --name ocr-universal
-  numberplate export work/runs/ocr-ua-multi-kz/best.pt --out numberplate/weights/ocr-ua-multi.onnx --name ocr-ua-multi
+  numberplate export work/runs/ocr-ua-multi-ua3/best.pt --out numberplate/weights/ocr-ua-multi.onnx --name ocr-ua-multi
 fi
 
 if has quantize; then
@@ -105,6 +113,6 @@ if has quantize; then
   quantize ocr-kz $S/kz $S/eu $D/br-crops $D/us-crops
   quantize ocr-latin $S/eu $S/other $D/br-crops $D/us-crops $D/ar-crops
   quantize ocr-universal $S/ua $S/ru $S/kz $S/eu $S/other $S/multi $D/eu-crops $D/br-crops $D/us-crops $D/ar-crops
-  quantize ocr-ua-multi $S/ua $S/ru $S/kz $S/eu $S/other $S/multi $S/ua-multi $S/kz-2 $D/eu-crops $D/br-crops \
+  quantize ocr-ua-multi $S/ua $S/ru $S/kz $S/eu $S/other $S/multi $S/ua-multi $S/kz-2 $S/ua3 $D/eu-crops $D/br-crops \
     $D/us-crops $D/ar-crops
 fi
