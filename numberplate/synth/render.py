@@ -539,10 +539,14 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         cx, cy = plate_w * rng.uniform(0.08, 0.16), top * 0.5
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_jitter((190, 30, 35), rng, 20))
     left, right = 0, plate_w
+    margin = float(style.options.get("margin", 0.1))  # above and below the text, share of the plate height
+    area_y0, area_y1 = top + int(plate_h * margin), plate_h - max(bottom, int(plate_h * margin))
     band_w = int(band_mm(spec) * ppm)
     # The band beside the top line only, the lines below it running the plate's whole width (UA motorcycle plates).
     band_block = bool(style.options.get("band_block"))
-    if style.band in BANDED and not band_block and not ("no-band" in marks and rng.random() < 0.35):
+    if band_block and style.band in BANDED:
+        _draw_band(draw, spec, (0, 0, band_w, int(area_y0 + (area_y1 - area_y0) / spec.count_lines)), fonts, rng)
+    elif style.band in BANDED and not ("no-band" in marks and rng.random() < 0.35):
         _draw_band(draw, spec, (0, 0, band_w, plate_h - 1), fonts, rng)
         left = band_w
     border = max(1, int(round(ppm * rng.uniform(1.0, 2.5))))
@@ -553,10 +557,6 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
                                outline=_jitter((200, 30, 40), rng, 15) if red_border else foreground,
                                width=border + max(1, int(ppm * 2)) if red_border else border)
     left, right = _draw_edge_marks(draw, spec, (left, right), plate_w, plate_h, band_w, fonts, rng)
-    margin = float(style.options.get("margin", 0.1))  # above and below the text, share of the plate height
-    area_y0, area_y1 = top + int(plate_h * margin), plate_h - max(bottom, int(plate_h * margin))
-    if band_block and style.band in BANDED:
-        _draw_band(draw, spec, (0, 0, band_w, int(area_y0 + (area_y1 - area_y0) / spec.count_lines)), fonts, rng)
     if us_tint and rng.random() < US_SIDE_MARK_SHARE:
         left, right = _draw_us_side_mark(draw, plate_w, plate_h, (area_y0, area_y1), (left, right), foreground,
                                          fonts, rng)
