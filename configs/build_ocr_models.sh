@@ -13,6 +13,9 @@ if has synth; then
   # Items are named by type and number: a redrawn set must not keep the last one's items of other names.
   rm -rf work/synth/ua work/synth/ru work/synth/kz work/synth/eu work/synth/multi work/synth/ua-multi work/synth/other
   numberplate synth ocr --region ua --count 30000 --max-lines 1 --seed 1 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ua
+  # A second UA set (other seed) for ocr-ua's third stage (2026-11-30, seventh session)
+  rm -rf work/synth/ua-b
+  numberplate synth ocr --region ua --count 30000 --max-lines 1 --seed 21 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ua-b
   numberplate synth ocr --region ru --region by --count 30000 --max-lines 1 --seed 2 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ru
   numberplate synth ocr --region kz --count 12000 --max-lines 1 --seed 3 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/kz
   # Kazakh two-line square plates (read by ocr-ua-multi since 2026-11-30, sixth session)
@@ -65,6 +68,10 @@ if has finetune; then
   for family in ua ru kz latin; do
     numberplate train ocr --config "configs/ocr-$family.toml" --out "work/runs/ocr-$family"
   done
+  # The shipped UA model: 8 more epochs at lr 1e-3 (last epoch), then 12 at lr 5e-4 with the second UA set
+  # (configs/ocr-ua-long.toml; 2026-11-30, seventh session): the shipped one is its last epoch.
+  numberplate train ocr --config configs/ocr-ua-more.toml --out work/runs/ocr-ua-more
+  numberplate train ocr --config configs/ocr-ua-long.toml --out work/runs/ocr-ua-long
   # The shipped Kazakh model: 8 more epochs at lr 1e-3 on the legible sets (2026-11-30; the shipped run was
   # started from the previously shipped ocr-kz with --init-from ocr-kz, the import of its float twin).
   numberplate train ocr --config configs/ocr-kz.toml --init-from work/runs/ocr-kz/best.pt --epochs 8 --lr 0.001 \
@@ -87,9 +94,8 @@ if has finetune; then
 fi
 
 if has export; then
-  for name in ua ru; do
-    numberplate export "work/runs/ocr-$name/best.pt" --out "numberplate/weights/ocr-$name.onnx" --name "ocr-$name"
-  done
+  numberplate export work/runs/ocr-ua-long/last.pt --out numberplate/weights/ocr-ua.onnx --name ocr-ua
+  numberplate export work/runs/ocr-ru/best.pt --out numberplate/weights/ocr-ru.onnx --name ocr-ru
   numberplate export work/runs/ocr-kz-small/last.pt --out numberplate/weights/ocr-kz.onnx --name ocr-kz
   numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
