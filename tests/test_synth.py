@@ -312,6 +312,21 @@ def test_legibility_sees_how_far_the_characters_stand_out():
     assert not measure_legibility(crop, ink, boxes + [40, 0, 40, 0], 1.0).inside  # cut off at the right edge
 
 
+def test_blur_counts_as_a_coarser_resolution():
+    from numberplate.synth.augment import blur_pixel_size, measure_legibility
+
+    assert blur_pixel_size(0, 0) == 0
+    assert blur_pixel_size(8, 0) == 4  # a streak counts half its length
+    assert blur_pixel_size(0, 1.0) == pytest.approx(1.65)
+    assert blur_pixel_size(6, 1.0) > blur_pixel_size(6, 0)
+    # 20-pixel characters: sharp, readable; streaked 6 px, still readable (height 20 / hypot(1, 3));
+    # streaked 8 px and shrunk to half on the way, no longer (20 / hypot(2, 4) < 6).
+    crop, ink, boxes = _text_crop(120)
+    assert measure_legibility(crop, ink, boxes, 1.0, blur_pixel_size(6, 0)).height == pytest.approx(20 / 10 ** 0.5)
+    assert measure_legibility(crop, ink, boxes, 1.0, blur_pixel_size(6, 0)).readable()
+    assert not measure_legibility(crop, ink, boxes, 0.5, blur_pixel_size(8, 0)).readable()
+
+
 def test_capture_measured_makes_the_same_crop_as_capture(fonts):
     from numberplate.synth.augment import capture_measured
 

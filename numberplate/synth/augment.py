@@ -29,7 +29,8 @@ class Legibility:
     Attributes:
         contrast: the lowest, over characters, grey-level difference between the character's strokes and the
             plate around them in the final crop (blur, glare, shadow, dirt, low contrast and noise all lower it).
-        height: the smallest character height in pixels at the coarsest resolution the crop went through.
+        height: the smallest character height in pixels at the coarsest resolution the crop went through,
+            counting blur as a coarser resolution.
         inside: every character lies wholly inside the crop (none cut off by its edges).
     """
 
@@ -55,7 +56,17 @@ def _glyph_boxes(ink: np.ndarray) -> np.ndarray:
     return np.stack([x, y, x + w, y + h], axis=1)
 
 
-def measure_legibility(crop: np.ndarray, ink: np.ndarray, boxes: np.ndarray, detail_scale: float) -> Legibility:
+def blur_pixel_size(motion_length: float, gaussian_sigma: float) -> float:
+    """The pixel size (output pixels) that costs a character as much legibility as a blur does; 0 without
+    blur. A Gaussian of sigma s smears about as far as a streak 3.3 s long (equal contrast at half the
+    resolving frequency). Set by eye on galleries of blurred US/BR/AR crops: a character stays readable
+    down to about three streak lengths tall, against six pixels unblurred, so a streak counts half its length.
+    """
+    return 0.5 * float(np.hypot(motion_length, 3.3 * gaussian_sigma))
+
+
+def measure_legibility(crop: np.ndarray, ink: np.ndarray, boxes: np.ndarray, detail_scale: float,
+                       blur_pixel: float = 0.0) -> Legibility:
     """Judge the characters of a final crop.
 
     Args:
@@ -64,6 +75,8 @@ def measure_legibility(crop: np.ndarray, ink: np.ndarray, boxes: np.ndarray, det
         boxes: N x 4 character boxes (x0, y0, x1, y1) in crop pixels.
         detail_scale: the coarsest scale the crop went through relative to its final size (< 1 when it was
             shrunk below the final size and enlarged again: its characters hold that much less detail).
+        blur_pixel: the blur of the crop as a pixel size (:func:`blur_pixel_size`); blur and a coarse
+            resolution add up like independent filters (their widths in quadrature).
     """
     if not len(boxes):
         return Legibility(0.0, 0.0, False)
@@ -71,9 +84,10 @@ def measure_legibility(crop: np.ndarray, ink: np.ndarray, boxes: np.ndarray, det
     grey = crop.astype(np.float32).mean(axis=2)
     inside = bool(np.all(boxes[:, 0] >= -1) and np.all(boxes[:, 1] >= -1)
                   and np.all(boxes[:, 2] <= w + 1) and np.all(boxes[:, 3] <= h + 1))
+    effective_pixel = float(np.hypot(1.0 / detail_scale, blur_pixel))
     contrasts, heights = [], []
     for x0, y0, x1, y1 in boxes:
-        heights.append((y1 - y0) * detail_scale)
+        heights.append((y1 - y0) / effective_pixel)
         pad = max(1.0, 0.15 * (y1 - y0))
         xa, ya = int(np.clip(np.floor(x0 - pad), 0, w)), int(np.clip(np.floor(y0 - pad), 0, h))
         xb, yb = int(np.clip(np.ceil(x1 + pad), 0, w)), int(np.clip(np.ceil(y1 + pad), 0, h))
@@ -178,19 +192,24 @@ def _capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | N
     alpha = alpha.astype(np.float32)[:, :, None] / 255.0
     crop = crop * (1 - alpha) + warped.astype(np.float32) * alpha
 
-    # Optics.
+    # Optics. The blur is remembered (working pixels) for the legibility measure: it costs detail as a
+    # coarser resolution would.
+    motion_length = gaussian_sigma = 0.0
     if rng.random() < 0.25:
         length = int(rng.integers(3, 9))
+        motion_length = float(length)
         kernel = np.zeros((length, length), np.float32)
         kernel[length // 2] = 1.0 / length
         kernel = cv2.warpAffine(kernel, cv2.getRotationMatrix2D((length / 2, length / 2), rng.uniform(-30, 30), 1),
                                 (length, length))
         crop = cv2.filter2D(crop, -1, kernel / max(kernel.sum(), 1e-6))
     elif rng.random() < 0.3:
-        crop = cv2.GaussianBlur(crop, (0, 0), rng.uniform(0.5, 2.0))
+        gaussian_sigma = rng.uniform(0.5, 2.0)
+        crop = cv2.GaussianBlur(crop, (0, 0), gaussian_sigma)
 
     # Sensor: scale to the output size, sometimes through an even smaller one.
     scale = target_h / crop.shape[0]
+    blur_pixel = blur_pixel_size(motion_length * scale, gaussian_sigma * scale)
     target_w = max(8, int(crop.shape[1] * scale))
     detail_scale = 1.0  # the coarsest size the crop passes through, relative to the output
     if rng.random() < 0.3:
@@ -223,4 +242,4 @@ def _capture(plate: RenderedPlate, rng: np.random.Generator, out_height: int | N
         return crop, None
     final_ink = cv2.resize(ink, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     boxes = boxes * np.array([crop.shape[1] / crop_w, crop.shape[0] / crop_h] * 2, np.float32)
-    return crop, measure_legibility(crop, final_ink, boxes, detail_scale)
+    return crop, measure_legibility(crop, final_ink, boxes, detail_scale, blur_pixel)
