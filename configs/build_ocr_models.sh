@@ -72,6 +72,9 @@ if has finetune; then
   # (configs/ocr-ua-long.toml; 2026-11-30, seventh session): the shipped one is its last epoch.
   numberplate train ocr --config configs/ocr-ua-more.toml --out work/runs/ocr-ua-more
   numberplate train ocr --config configs/ocr-ua-long.toml --out work/runs/ocr-ua-long
+  # The shipped Russian model: 8 more epochs at lr 1e-3 (configs/ocr-ru-more.toml; 2026-11-30, eighth session),
+  # best epoch.
+  numberplate train ocr --config configs/ocr-ru-more.toml --out work/runs/ocr-ru-more
   # The shipped Kazakh model: 8 more epochs at lr 1e-3 on the legible sets (2026-11-30; the shipped run was
   # started from the previously shipped ocr-kz with --init-from ocr-kz, the import of its float twin).
   numberplate train ocr --config configs/ocr-kz.toml --init-from work/runs/ocr-kz/best.pt --epochs 8 --lr 0.001 \
@@ -95,7 +98,7 @@ fi
 
 if has export; then
   numberplate export work/runs/ocr-ua-long/last.pt --out numberplate/weights/ocr-ua.onnx --name ocr-ua
-  numberplate export work/runs/ocr-ru/best.pt --out numberplate/weights/ocr-ru.onnx --name ocr-ru
+  numberplate export work/runs/ocr-ru-more/best.pt --out numberplate/weights/ocr-ru.onnx --name ocr-ru
   numberplate export work/runs/ocr-kz-small/last.pt --out numberplate/weights/ocr-kz.onnx --name ocr-kz
   numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
