@@ -48,6 +48,9 @@ NATIONAL_READING = 0.5
 #: wrong model (degraded KZ specimens read right 49.7 -> 68.7%, with --region kz 74.0%; photos unchanged).
 NATIONAL_READING_BETWEEN = 0.3
 NATIONAL_OVER_FIRST = 0.5
+#: A classified plate type at least this probable decides between the formats of its country a reading fits only
+#: through O/0 look-alikes (a white Russian plate read `0296BB97` is the civil `O296BB97`, not a military one).
+TYPE_HINT_CONFIDENCE = 0.5
 #: Angles a photo without a level plate (a detection scoring LEVEL_PLATE that the classifier calls readable) is
 #: looked at again (see Reader's ``turns``), and how much a plate found turned may overlap one found as taken (box
 #: IoU) before it counts as the same plate. On photos turned 25-35 degrees, most photos whose plate was missed held
@@ -304,7 +307,8 @@ class Reader:
                 groups.setdefault(country, []).append((index, lines))
         for country, members in groups.items():
             recognizer = self._fixed_recognizer or self._recognizer(country)
-            batch = recognizer.read_batch([crops[i] for i, _ in members], [n for _, n in members])
+            batch = recognizer.read_batch([crops[i] for i, _ in members], [n for _, n in members],
+                                          types=[self._type_hint(classes[i], country) for i, _ in members])
             for (index, _), reading in zip(members, batch):
                 readings[index] = reading
         if self.national_models and self.region is None and self._fixed_recognizer is None:
@@ -316,6 +320,14 @@ class Reader:
                 if reading is not None and reading.format_valid is False:
                     readings[index] = self._read_as_next_country(crops[index], classes[index], reading)
         return readings
+
+    @staticmethod
+    def _type_hint(plate_class: PlateClass | None, country: str | None) -> str | None:
+        """The classified plate type, when the crop is read as its country and the classifier holds it likelier
+        than all others together: it decides between formats a reading fits only through O/0 look-alikes."""
+        if plate_class is None or country is None or plate_class.country != country:
+            return None
+        return plate_class.region if plate_class.region_confidence >= TYPE_HINT_CONFIDENCE else None
 
     def _read_as_next_country(self, crop: np.ndarray, plate_class: PlateClass, reading: TextReading) -> TextReading:
         """The reading as the first of the classifier's next countries whose formats it fits; else (with

@@ -102,6 +102,13 @@ def test_russian_o_and_zero_follow_the_format_and_an_exact_fit_comes_first():
     text, confs = ctc_greedy_decode(probs[None], ALPHABET)[0]
     fit, accepted = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=(text, confs))
     assert accepted and fit.text == "0857HM84" and fit.spec.code == "ru-military"
+    # Unless the classifier called the plate a civil one (a white O296BB97 read with a 0): its type wins.
+    fit, accepted = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=(text, confs), prefer_type="ru")
+    assert accepted and fit.text == "O857HM84" and fit.spec.code == "ru"
+    # A military plate classified so, or a type with no fit, leaves the reading as it stands.
+    for prefer in ("ru-military", "ru-taxi", "de"):
+        fit, _ = FormatCorrector(resolve("ru"), ALPHABET).correct(probs, read=(text, confs), prefer_type=prefer)
+        assert fit.text == "0857HM84" and fit.spec.code == "ru-military"
 
 
 def test_a_digit_read_as_its_letter_lookalike_is_repaired_beyond_the_plain_budget():

@@ -66,6 +66,15 @@ def test_unsure_region_reads_with_the_universal_model_and_no_format():
     assert (reading.text, reading.model, reading.region, reading.format_valid) == ("AA1234BC", "ocr-ua", "ua", True)
 
 
+def test_a_sure_classified_type_of_the_country_read_is_passed_on_as_a_type_hint():
+    hint = Reader._type_hint
+    assert hint(PlateClass("ru", 0.9, 1, 0.99, "readable", 0.99), "ru") == "ru"
+    assert hint(PlateClass("ru", 0.4, 1, 0.99, "readable", 0.99), "ru") is None  # unsure of the type
+    assert hint(PlateClass("ru", 0.9, 1, 0.99, "readable", 0.99), "kz") is None  # read as another country
+    assert hint(PlateClass("ru", 0.9, 1, 0.99, "readable", 0.99), None) is None
+    assert hint(None, "ru") is None
+
+
 def test_forced_region_wins_over_the_classifier():
     reader = Reader(region="ua", classifier=FixedClassifier(PlateClass("de", 0.99, 1, 0.99, "readable", 0.99)))
     reading = reader("examples/car-ua.jpg").plates[0].reading
@@ -194,7 +203,7 @@ class ScriptedRecognizer:
     def __init__(self, reading):
         self.reading = reading
 
-    def read_batch(self, crops, lines=None):
+    def read_batch(self, crops, lines=None, types=None):
         return [self.reading] * len(crops)
 
 
@@ -281,3 +290,12 @@ def test_an_unsure_plate_s_next_national_country_must_read_it_surer_than_the_fir
                 "fr": reading("FR1", 0.99, "fr", True, "ocr-latin")}
     assert scripted_reader(readings, verdict)("examples/car-ua.jpg").plates[0].text == expected
 
+
+
+def test_plate_types_must_come_one_per_crop():
+    from numberplate.stages.recognize import Recognizer
+
+    crop = np.full((40, 160, 3), 200, np.uint8)
+    with pytest.raises(ValueError, match="1 crops but 2 plate types"):
+        Recognizer(region="ru").read_batch([crop], 1, types=["ru", "ru"])
+    assert len(Recognizer(region="ru").read_batch([crop], 1, types=["ru"])) == 1

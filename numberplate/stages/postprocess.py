@@ -317,9 +317,12 @@ class FormatCorrector:
         return self._best_of(np.log(np.maximum(probs, 1e-12)), templates, np.stack(reachable_masks),
                              np.full(len(templates), len(text)))
 
-    def _fits_as_read(self, text: str, lines: int | None) -> tuple[RegionSpec, str] | None:
+    def _fits_as_read(self, text: str, lines: int | None,
+                      prefer_type: str | None = None) -> tuple[RegionSpec, str] | None:
         """The first (type, template) whose format the free reading already fits; one it fits as it stands
-        comes before one it fits only through twins (Russian `0857HM84` is a military plate, not `O857HM84`)."""
+        comes before one it fits only through twins (Russian `0857HM84` is a military plate, not `O857HM84`),
+        unless the plate was classified as the type it fits through twins: the glyph then says less than the
+        plate's look (a white civil plate `O296BB97` read with a 0)."""
         classes = [self._class_of.get(c) for c in text]
         if None in classes:
             return None
@@ -327,18 +330,21 @@ class FormatCorrector:
                 if (lines is None or spec.count_lines == lines) and len(template) == len(text)
                 and all(masks[k, c] for k, c in enumerate(classes))]
         unchanged = [(spec, template) for spec, template in fits if fitted_text(text, template, spec.twins) == text]
-        return (unchanged or fits or [None])[0]
+        preferred = [fit for fit in unchanged + fits if fit[0].code == prefer_type]
+        return (preferred or unchanged or fits or [None])[0]
 
     def correct(self, probs: np.ndarray, lines: int | None = None,
-                read: tuple[str, tuple[float, ...]] | None = None) -> tuple[FormatFit | None, bool]:
+                read: tuple[str, tuple[float, ...]] | None = None,
+                prefer_type: str | None = None) -> tuple[FormatFit | None, bool]:
         """``(fit, accepted)``: the best format fit and whether it should replace the free reading.
 
         ``read`` is the free (greedy) reading and its confidences, when known: if it already fits a
         format it is the answer, since the free best path is then also the best fitting one, and the
         search is skipped (most plates: the search costs milliseconds, this check microseconds).
+        ``prefer_type`` is the plate type the crop was classified as, if any (see :meth:`_fits_as_read`).
         """
         if read is not None:
-            as_read = self._fits_as_read(read[0], lines)
+            as_read = self._fits_as_read(read[0], lines, prefer_type)
             if as_read is not None:
                 log_prob = free_best_path_log_prob(np.log(np.maximum(probs, 1e-12)))
                 text = fitted_text(read[0], as_read[1], as_read[0].twins)

@@ -473,19 +473,25 @@ class Recognizer:
                                            int(shape.get("min_contrast", 0)), allowed, corrector)
         return self._models[name]
 
-    def read_batch(self, images: Sequence[np.ndarray | str | Path],
-                   lines: int | Sequence[int] = 1) -> list[TextReading]:
+    def read_batch(self, images: Sequence[np.ndarray | str | Path], lines: int | Sequence[int] = 1,
+                   types: Sequence[str | None] | None = None) -> list[TextReading]:
         """Read many crops (RGB arrays or file paths); batched through the model(s).
 
         Args:
             images: the crops.
             lines: text lines per crop (one number for all, or one per crop): multi-line plates are
                 cut into lines read top to bottom, then put in the canonical order of their format.
+            types: the plate type each crop was classified as (``"ru"``), or None: a reading that fits one
+                type's format as read and the classified type's only through a look-alike (Russian `0296BB97`,
+                military as read, `O296BB97` civil) is taken as the classified type's.
         """
         arrays = [read_image(i) if isinstance(i, str | Path) else i for i in images]
         line_counts = [lines] * len(arrays) if isinstance(lines, int) else list(lines)
         if len(line_counts) != len(arrays):
             raise ValueError(f"{len(arrays)} crops but {len(line_counts)} line counts")
+        type_hints = list(types) if types is not None else [None] * len(arrays)
+        if len(type_hints) != len(arrays):
+            raise ValueError(f"{len(arrays)} crops but {len(type_hints)} plate types")
         groups: dict[str, list[int]] = {}
         for index, count in enumerate(line_counts):
             groups.setdefault(self.model_name(count), []).append(index)
@@ -497,10 +503,11 @@ class Recognizer:
             if workers > 1 and len(indices) >= PARALLEL_MIN_CROPS:
                 session = self._single_threaded(ocr)
                 with ThreadPoolExecutor(workers, thread_name_prefix="numberplate-ocr") as pool:
-                    read = functools.partial(self._read_chunk, ocr, session, arrays=arrays, line_counts=line_counts)
+                    read = functools.partial(self._read_chunk, ocr, session, arrays=arrays, line_counts=line_counts,
+                                             type_hints=type_hints)
                     done = list(pool.map(read, chunks))
             else:
-                done = [self._read_chunk(ocr, ocr.loaded, chunk, arrays, line_counts) for chunk in chunks]
+                done = [self._read_chunk(ocr, ocr.loaded, chunk, arrays, line_counts, type_hints) for chunk in chunks]
             for chunk, chunk_readings in zip(chunks, done):
                 for i, reading in zip(chunk, chunk_readings):
                     readings[i] = reading
@@ -514,20 +521,20 @@ class Recognizer:
         return self._loaded[key]
 
     def _read_chunk(self, ocr: _OcrModel, session: LoadedModel, chunk: list[int], arrays: list[np.ndarray],
-                    line_counts: list[int]) -> list[TextReading]:
+                    line_counts: list[int], type_hints: list[str | None]) -> list[TextReading]:
         probs = session.run(model_batch([arrays[i] for i in chunk], [line_counts[i] for i in chunk],
                                         ocr.height, ocr.width, ocr.channels, ocr.min_contrast))
         if ocr.allowed is not None:
             probs = mask_classes(probs, ocr.allowed)
-        return [self._finish(ocr, item_probs, text, confs, line_counts[i])
+        return [self._finish(ocr, item_probs, text, confs, line_counts[i], type_hints[i])
                 for i, item_probs, (text, confs) in zip(chunk, probs, ctc_greedy_decode(probs, ocr.alphabet))]
 
     def _finish(self, ocr: _OcrModel, probs: np.ndarray, text: str, confs: tuple[float, ...],
-                lines: int) -> TextReading:
+                lines: int, type_hint: str | None = None) -> TextReading:
         """The reading of one crop, fitted to the region's formats when there is a region."""
         format_valid = plate_type = raw_text = None
         if ocr.corrector is not None:
-            fit, accepted = ocr.corrector.correct(probs, lines, (text, confs))
+            fit, accepted = ocr.corrector.correct(probs, lines, (text, confs), prefer_type=type_hint)
             format_valid = accepted
             if accepted:
                 plate_type = fit.spec.code
