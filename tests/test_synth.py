@@ -428,3 +428,25 @@ def test_kazakh_letters_stand_smaller_than_the_digits_on_their_baseline(fonts):
     assert sum(letters_shorter(seed) for seed in range(12)) >= 6
     for seed in range(8):  # blank plates of the type too
         assert render_plate(spec, "", np.random.default_rng(seed), fonts).lines == ["", ""]
+
+
+def test_kazakh_region_digits_stand_as_tall_as_the_number_centred_in_their_box(fonts):
+    # The specimen `005 AAA | 01`: region digits as tall as the number's (~70% of the plate), not half the
+    # plate low in the box (the Russian box keeps its digits high, above "RUS" and the flag).
+    spec = get_spec("kz")
+
+    def ink_rows(ink, x0, x1):
+        rows = np.where(ink[:, x0:x1].max(axis=1) > 128)[0]
+        return rows[0], rows[-1]
+
+    for seed in range(6):
+        plate = render_plate(spec, "123ABC02", np.random.default_rng(seed), fonts, px_per_mm=1.0)
+        height, width = plate.ink.shape
+        box_top, box_bottom = ink_rows(plate.ink, int(width * 0.8), width)
+        number_top, number_bottom = ink_rows(plate.ink, int(width * 0.1), int(width * 0.4))
+        assert 0.55 < (box_bottom - box_top + 1) / height < 0.75
+        assert abs((box_top + box_bottom) / 2 - height / 2) < 0.06 * height
+        assert (box_bottom - box_top) >= 0.85 * (number_bottom - number_top)
+    ru = render_plate(get_spec("ru"), "A123BC77", np.random.default_rng(0), fonts, px_per_mm=1.0)
+    top, bottom = ink_rows(ru.ink, int(ru.ink.shape[1] * 0.8), ru.ink.shape[1])
+    assert (bottom - top + 1) / ru.ink.shape[0] < 0.55

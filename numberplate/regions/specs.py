@@ -4,6 +4,8 @@ Texts are canonical: reading order, no separators, Cyrillic look-alikes as Latin
 ``style.options`` keys the renderer understands:
   ``region_digits``: the trailing digits sit in a separate region box (RU, KZ); ``main_digits``: how many digits
     the number before it has, where the two meet (RU taxi 3, trailer 4), else the box takes the trailing 2-3;
+    ``region_height``: (low, high) height of the region digits against the plate's, centred in the box (KZ);
+  ``margin``: space above and below the text, share of the plate height (0.1 by default);
   ``separator``: what separates letter/digit groups on the plate (" " by default, "-" for FR);
   ``top_text``: small text along the top edge (US state names, BR city, AR country);
   ``stretch``: horizontal stretch of the font;
@@ -202,10 +204,14 @@ SPECS: tuple[RegionSpec, ...] = (
     RegionSpec("kz", "kz", "Kazakhstan, 2012 design", LATIN_LETTERS, KZ_TEMPLATES,
                template_weights=KZ_TEMPLATE_WEIGHTS, twins=O_ZERO_TWINS,
                # Letters about 3/4 of the digits' height (PLATES.md 1.5, the Nomeroff specimen `005 AAA | 01`);
-               # a share drawn full height in case some series differ.
-               style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS + GENERIC_FONTS,
+               # a share drawn full height in case some series differ. As in the specimen, narrow digits ~70% of
+               # the plate's height and region digits as tall as them (before 2026-11-30's eighth session the
+               # generator drew ~60% wide digits and a region half the plate high: the classifier named the
+               # specimen Russian).
+               style=PlateStyle(band="kz", band_text="KZ", fonts=FE_FONTS[::-1] + GENERIC_FONTS,
                                 options={"region_digits": True, "letter_scale": (0.64, 0.8),
-                                         "letter_scale_share": 0.8})),
+                                         "letter_scale_share": 0.8, "margin": 0.06,
+                                         "region_height": (0.6, 0.72)})),
     # The square plate (imported cars, motorcycles): digits and region on the top line, the letters below
     # (PLATES.md 1.5; Nomeroff reorders a reading as text[:3] + text[5:] + text[3:5]).
     RegionSpec("kz-2", "kz", "Kazakhstan, two-line square (digits + region / letters)", LATIN_LETTERS,

@@ -597,10 +597,15 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
             for k, c in enumerate(((245, 245, 245), (0, 57, 166), (213, 43, 30))):
                 draw.rectangle((fx, fy + k * fh / 3, fx + fw, fy + (k + 1) * fh / 3), fill=c)
         plate = np.array(image)
-        region_mask = _text_mask(region, font_path, int(plate_h * 0.5), fonts, stretch * 0.95)
+        # Russian region digits sit high in their box, above "RUS" and the flag; others fill it when the type
+        # says how tall (Kazakh ones are as tall as the number), else half the plate, low.
+        region_range = style.options.get("region_height")
+        region_h = float(rng.uniform(*region_range)) if region_range else 0.5
+        region_bottom = 0.62 if spec.country == "ru" else (0.5 + region_h / 2 if region_range else 0.78)
+        region_mask = _text_mask(region, font_path, int(plate_h * region_h), fonts, stretch * 0.95)
         region_mask = _fit_line(region_mask, int(box_w * 0.85))
-        _paste_text(plate, region_mask, right + (box_w - region_mask.shape[1]) // 2,
-                    int(plate_h * (0.62 if spec.country == "ru" else 0.78)), foreground, rng, emboss, ink)
+        _paste_text(plate, region_mask, right + (box_w - region_mask.shape[1]) // 2, int(plate_h * region_bottom),
+                    foreground, rng, emboss, ink)
         lines = [main_text]
         printed.append(region)
 
