@@ -17,6 +17,9 @@ if has synth; then
   rm -rf work/synth/ua-b
   numberplate synth ocr --region ua --count 30000 --max-lines 1 --seed 21 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ua-b
   numberplate synth ocr --region ru --region by --count 30000 --max-lines 1 --seed 2 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ru
+  # A second RU set (other seed) for ocr-ru's third stage (2026-11-30, eighth session)
+  rm -rf work/synth/ru-c
+  numberplate synth ocr --region ru --region by --count 30000 --max-lines 1 --seed 22 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/ru-c
   numberplate synth ocr --region kz --count 12000 --max-lines 1 --seed 3 --fonts "$FONTS" --jobs "$JOBS" --out work/synth/kz
   # Kazakh two-line square plates (read by ocr-ua-multi since 2026-11-30, sixth session)
   rm -rf work/synth/kz-2
@@ -72,9 +75,10 @@ if has finetune; then
   # (configs/ocr-ua-long.toml; 2026-11-30, seventh session): the shipped one is its last epoch.
   numberplate train ocr --config configs/ocr-ua-more.toml --out work/runs/ocr-ua-more
   numberplate train ocr --config configs/ocr-ua-long.toml --out work/runs/ocr-ua-long
-  # The shipped Russian model: 8 more epochs at lr 1e-3 (configs/ocr-ru-more.toml; 2026-11-30, eighth session),
-  # best epoch.
+  # The Russian model: 8 more epochs at lr 1e-3 (configs/ocr-ru-more.toml; 2026-11-30, eighth session), best epoch.
   numberplate train ocr --config configs/ocr-ru-more.toml --out work/runs/ocr-ru-more
+  # Then 6 at lr 5e-4 with the second RU set (configs/ocr-ru-long.toml): the shipped one, best epoch.
+  numberplate train ocr --config configs/ocr-ru-long.toml --out work/runs/ocr-ru-long
   # The shipped Kazakh model: 8 more epochs at lr 1e-3 on the legible sets (2026-11-30; the shipped run was
   # started from the previously shipped ocr-kz with --init-from ocr-kz, the import of its float twin).
   numberplate train ocr --config configs/ocr-kz.toml --init-from work/runs/ocr-kz/best.pt --epochs 8 --lr 0.001 \
@@ -98,7 +102,7 @@ fi
 
 if has export; then
   numberplate export work/runs/ocr-ua-long/last.pt --out numberplate/weights/ocr-ua.onnx --name ocr-ua
-  numberplate export work/runs/ocr-ru-more/best.pt --out numberplate/weights/ocr-ru.onnx --name ocr-ru
+  numberplate export work/runs/ocr-ru-long/best.pt --out numberplate/weights/ocr-ru.onnx --name ocr-ru
   numberplate export work/runs/ocr-kz-small/last.pt --out numberplate/weights/ocr-kz.onnx --name ocr-kz
   numberplate export work/runs/ocr-latin-photo/best.pt --out numberplate/weights/ocr-latin.onnx --name ocr-latin
   numberplate export work/runs/ocr-universal-lines/best.pt --out numberplate/weights/ocr-universal.onnx \
