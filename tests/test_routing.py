@@ -291,7 +291,6 @@ def test_an_unsure_plate_s_next_national_country_must_read_it_surer_than_the_fir
     assert scripted_reader(readings, verdict)("examples/car-ua.jpg").plates[0].text == expected
 
 
-
 def test_plate_types_must_come_one_per_crop():
     from numberplate.stages.recognize import Recognizer
 
