@@ -79,6 +79,16 @@ def register(subparsers) -> argparse.ArgumentParser:
     _add_run_arguments(ref, data_help="photo sets; replace the config's [[data]]",
                        config_help="TOML recipe (see configs/refiner.toml)", default_name="refiner")
     ref.set_defaults(func=run_refiner)
+
+    avg = stages.add_parser(
+        "average", help="average the weights of fine-tunes of one model (a model soup)",
+        description="Average the weights of checkpoints fine-tuned from one start (other seeds, other data mixes) "
+                    "into one checkpoint: often better than each, at no cost at inference. Export it with "
+                    "`numberplate export`; measure it before shipping: it has no validation metrics of its own.",
+        epilog="Example: numberplate train average runs/ocr-a/best.pt runs/ocr-b/best.pt --out runs/ocr-soup.pt")
+    avg.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT", help="best.pt / last.pt files of the runs")
+    avg.add_argument("--out", type=Path, required=True, help="the averaged checkpoint (.pt)")
+    avg.set_defaults(func=run_average)
     return parser
 
 
@@ -168,3 +178,12 @@ def run_ocr(args) -> int:
     from numberplate.train.ocr import DataSource, OcrTask, OcrTrainConfig
 
     return _run_task(args, OcrTrainConfig, DataSource, OcrTask)
+
+
+def run_average(args) -> int:
+    _need_torch()
+    from numberplate.train.average import write_average
+
+    write_average(args.checkpoints, args.out)
+    print(f"wrote {args.out} (the mean of {len(args.checkpoints)} checkpoints)")
+    return 0

@@ -129,6 +129,8 @@ def _common_card(state: dict, task: dict, out: Path, name: str | None, metrics: 
         "exported": datetime.now(UTC).isoformat(timespec="seconds"),
         "torch": torch.__version__,
         "python": platform.python_version(),
+        # A weight average (``numberplate train average``) names the checkpoints it is the mean of.
+        **({"averaged_from": state["averaged_from"]} if state.get("averaged_from") else {}),
     }
 
 

@@ -117,7 +117,7 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _save_checkpoint(path: Path, payload: dict) -> None:
+def save_checkpoint(path: Path, payload: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
@@ -207,7 +207,7 @@ def fit(task: Task, config: LoopConfig, run_dir: str | Path, seed: int | None = 
         improved = value > best_value
         if improved:
             best_value, best_epoch, best_val, stale = value, epoch, val, 0
-            _save_checkpoint(best_path, {"model": model.state_dict(), "task": description, "epoch": epoch,
+            save_checkpoint(best_path, {"model": model.state_dict(), "task": description, "epoch": epoch,
                                          "val": val, "seed": seed})
         else:
             stale += 1
@@ -219,7 +219,7 @@ def fit(task: Task, config: LoopConfig, run_dir: str | Path, seed: int | None = 
         _write_metrics_csv(run_dir)
         _log(f"[{task.name}] epoch {epoch + 1}/{config.epochs} loss {row['train_loss']:.4f} "
              f"val {task.monitor} {value:.4f}{' *' if improved else ''} ({train_seconds:.0f}s)")
-        _save_checkpoint(last_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        save_checkpoint(last_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                      "scheduler": scheduler.state_dict(), "epoch": epoch,
                                      "best_value": best_value, "best_epoch": best_epoch, "best_val": best_val,
                                      "stale": stale, "rng_seed": seed, "task": description})

@@ -1,0 +1,66 @@
+"""Average the weights of several fine-tunes of one model (a "model soup", Wortsman et al., 2022).
+
+Runs fine-tuned from the same checkpoint with other seeds or data mixes stay close enough in weight space
+that their mean is itself a good model, often a better one than each run: their errors differ, and the
+mean keeps what they agree on. It costs nothing at inference (one model, same size and speed). Runs
+trained from different starts do not average: their units are not in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from numberplate.errors import ConfigError
+from numberplate.train.loop import load_checkpoint, save_checkpoint
+
+
+def average_checkpoints(paths: Sequence[str | Path]) -> dict:
+    """The mean of the checkpoints' weights, as a checkpoint of the first one's task.
+
+    Floating-point tensors (weights and batch-norm statistics) are averaged; integer buffers (batch counts)
+    are the first checkpoint's. The result carries no validation metrics: it has not been measured.
+
+    Raises:
+        ConfigError: fewer than two checkpoints, or one whose task kind, architecture or tensors differ from the
+            first's (named by file).
+    """
+    if len(paths) < 2:
+        raise ConfigError("averaging needs at least two checkpoints")
+    states = [load_checkpoint(path) for path in paths]
+    first, first_path = states[0], Path(paths[0])
+    for path, state in zip(paths[1:], states[1:]):
+        _check_same_model(first, first_path, state, Path(path))
+    averaged = {}
+    for key, tensor in first["model"].items():
+        if tensor.is_floating_point():
+            averaged[key] = torch.stack([state["model"][key].float() for state in states]).mean(0).to(tensor.dtype)
+        else:
+            averaged[key] = tensor.clone()
+    return {"model": averaged, "task": first["task"], "epoch": None, "seed": None,
+            "averaged_from": [str(path) for path in paths]}
+
+
+def _check_same_model(first: dict, first_path: Path, state: dict, path: Path) -> None:
+    for field in ("kind", "model"):
+        if state.get("task", {}).get(field) != first.get("task", {}).get(field):
+            raise ConfigError(f"{path}: its {field} differs from {first_path}'s: only fine-tunes of one model average")
+    ours, theirs = first["model"], state["model"]
+    if ours.keys() != theirs.keys():
+        raise ConfigError(f"{path}: its layers differ from {first_path}'s")
+    for key, tensor in ours.items():
+        if theirs[key].shape != tensor.shape:
+            raise ConfigError(f"{path}: {key} is {tuple(theirs[key].shape)}, {tuple(tensor.shape)} in {first_path}")
+
+
+def write_average(paths: Sequence[str | Path], out: str | Path) -> dict:
+    """Average ``paths`` into the checkpoint ``out`` (written atomically); return it."""
+    out = Path(out)
+    if out.suffix != ".pt":
+        raise ConfigError(f"{out}: an averaged checkpoint is a .pt file")
+    averaged = average_checkpoints(paths)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out, averaged)
+    return averaged
