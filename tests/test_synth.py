@@ -211,6 +211,23 @@ def test_us_plates_carry_slogans_and_stickers(fonts):
     assert inked >= 30  # scenery, slogan or a sticker on most plates
 
 
+def test_a_dealer_frame_covers_the_edges_and_leaves_the_number_row(fonts):
+    from numberplate.synth.render import _draw_us_frame
+
+    worded = 0
+    for seed in range(20):
+        plate = np.full((152, 305, 3), 240, np.uint8)
+        _draw_us_frame(plate, (40, 125), fonts, np.random.default_rng(seed))
+        changed = np.abs(plate.astype(int) - 240).sum(axis=2) > 30
+        assert changed[:, 0].all() and changed[:, -1].all()  # the sides
+        assert changed[0].mean() > 0.7 and changed[-1].mean() > 0.7  # the top and bottom bars (and their words)
+        assert not changed[40:125, 10:-10].any()  # the number's row is left alone
+        # Words in the bottom bar: its middle rows hold two clearly different colours, the bar's and the words'.
+        bar = plate[140:148, 10:-10].reshape(-1, 3).astype(int)
+        worded += int(np.abs(bar - bar[0]).sum(axis=1).max() > 150 or np.abs(bar - bar[-1]).sum(axis=1).max() > 150)
+    assert worded >= 8
+
+
 def test_russian_region_box_takes_what_follows_the_types_number(fonts):
     # Taxi `MM 000 55`, trailer `MM 0000 55`: from the text alone `AB123177` could be either split.
     def printed(code, text):
@@ -379,13 +396,14 @@ def test_us_plates_carry_marks_beside_the_number_that_are_not_part_of_it(fonts, 
     spec = get_spec("us")
     def plates():
         return [render.render_plate(spec, spec.sample_text(random.Random(seed)), np.random.default_rng(seed), fonts,
-                                    px_per_mm=1.0) for seed in range(8)]
+                                    px_per_mm=1.0) for seed in range(24)]
+    monkeypatch.setattr(render, "US_FRAME_SHARE", 0.0)  # frames: their own test
     monkeypatch.setattr(render, "US_SIDE_MARK_SHARE", 1.0)
     marked = plates()
     monkeypatch.setattr(render, "US_SIDE_MARK_SHARE", 0.0)
     plain = plates()
-    assert sum(_marks_beside_the_number(p) for p in marked) >= 7
-    assert sum(_marks_beside_the_number(p) for p in plain) <= 3  # stickers and emblems, now and then
+    assert sum(_marks_beside_the_number(p) for p in marked) >= 18  # wear hides a few
+    assert sum(_marks_beside_the_number(p) for p in plain) <= 9  # stickers and emblems, now and then
 
     def span(plate):  # the share of the plate's width the number takes
         cols = np.where((plate.ink > 127).any(axis=0))[0]

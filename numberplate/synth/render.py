@@ -471,6 +471,54 @@ def _draw_us_side_mark(draw: ImageDraw.ImageDraw, plate_w: int, plate_h: int, ba
     return (x0 + width + gap, right) if on_left else (left, x0 - gap)
 
 
+#: Share of US plates drawn inside a dealer's frame: most American cars carry one, and its words (a dealer, a
+#: town, a phone number) sit right above and below the number, in letters as bold as the plate's own.
+US_FRAME_SHARE = 0.35
+FRAME_BRANDS = ("TOYOTA", "HONDA", "FORD", "CHEVROLET", "NISSAN", "HYUNDAI", "SUBARU", "MAZDA", "DODGE", "JEEP",
+                "LEXUS", "ACURA", "BUICK", "CADILLAC", "AUDI", "MOTORS", "AUTO GROUP", "AUTO SALES", "AUTO CENTER")
+FRAME_NAMES = ("VALLEY", "RIVERSIDE", "LAKEWOOD", "HILLTOP", "BAYSIDE", "MAIN STREET", "SUNSET", "PARKWAY", "HARBOR",
+               "COUNTY LINE", "MILLER", "JOHNSON", "GARCIA", "PETERSON", "WILSON", "MARTIN", "CAPITOL", "PACIFIC")
+
+
+def _frame_words(rng: np.random.Generator) -> str:
+    """What a dealer's frame says: a dealer (town or family name and a make), a phone number or a web address."""
+    kind = rng.random()
+    if kind < 0.6:
+        return f"{_pick(FRAME_NAMES, rng)} {_pick(FRAME_BRANDS, rng)}"
+    if kind < 0.8:
+        return f"{int(rng.integers(200, 1000))}-{int(rng.integers(200, 1000))}-{int(rng.integers(0, 10000)):04d}"
+    return f"{_pick(FRAME_NAMES, rng).replace(' ', '').lower()}{_pick(FRAME_BRANDS, rng).split()[0].lower()}.com"
+
+
+def _draw_us_frame(plate: np.ndarray, text_rows: tuple[int, int], fonts: FontBook, rng) -> None:
+    """A dealer's frame over the plate's edges, in place: thin sides, a bar over the state name and a wider one
+    over the slogan, with words in them; it stops short of the number's row (``text_rows``: its top and bottom)."""
+    h, w = plate.shape[:2]
+    top_row, bottom_row = text_rows
+    image = Image.fromarray(plate)
+    draw = ImageDraw.Draw(image)
+    chrome = rng.random() < 0.3
+    colour = _jitter((185, 188, 192) if chrome else _pick(((18, 18, 20), (40, 40, 45), (20, 30, 70)), rng), rng, 12)
+    words_colour = _jitter((20, 20, 25) if chrome else (240, 240, 240), rng, 12)
+    side = max(1, int(w * rng.uniform(0.012, 0.028)))
+    top = int(top_row * rng.uniform(0.25, 0.85))
+    bottom = int((h - bottom_row) * rng.uniform(0.6, 1.0))
+    draw.rectangle((0, 0, side, h), fill=colour)
+    draw.rectangle((w - 1 - side, 0, w, h), fill=colour)
+    draw.rectangle((0, 0, w, top), fill=colour)
+    draw.rectangle((0, h - bottom, w, h), fill=colour)
+    font_paths = fonts.available(GENERIC_TEXT_FONTS)
+    for bar, y_centre, share in ((bottom, h - bottom / 2, 0.85), (top, top / 2, 0.8)):
+        if bar >= 6 and rng.random() < 0.8:
+            font = fonts.load(_pick(font_paths, rng), max(6, int(bar * share)))
+            words = _frame_words(rng)
+            box = draw.textbbox((0, 0), words, font=font)
+            if box[2] - box[0] > w * 0.9:  # too long for the bar: a make alone
+                words = _pick(FRAME_BRANDS, rng)
+            draw.text((w / 2, y_centre), words, font=font, fill=words_colour, anchor="mm")
+    plate[:] = np.asarray(image)
+
+
 #: Share of British plates drawn in the pre-1973 look (silver on black, no band), still on classic cars.
 OLD_BLACK_SHARE = 0.15
 
@@ -642,6 +690,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
         _paste_text(plate, tail, x + head.shape[1] + gap, y_bottom, foreground, rng, emboss, ink)
         _draw_gap_mark(plate, gap_mark, (x + head.shape[1] + gap / 2, y_bottom - char_h / 2), char_h, rng)
 
+    if us_tint and rng.random() < US_FRAME_SHARE:
+        _draw_us_frame(plate, (area_y0, area_y1), fonts, rng)
     _wear(plate, rng, ppm)
     mask = np.zeros((plate_h, plate_w), np.uint8)
     cv2.rectangle(mask, (0, 0), (plate_w - 1, plate_h - 1), 255, -1)
