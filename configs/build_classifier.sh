@@ -94,10 +94,31 @@ if has finetune; then
     --backgrounds "$D/negatives" --fonts "$FONTS" --jobs "$JOBS"
   numberplate train classifier --config configs/classifier-ua3.toml \
     --init-from work/runs/classifier-plates-ft8-eu/last.pt --epochs 3 --lr 0.0003 --out work/runs/classifier-plates-ft9-ua3
+  # Tenth (the shipped one; 2026-11-30, ninth session): the ninth's recipe run five times from the eighth with
+  # seeds 1-5, with Russian military plates drawn without the flag beside "RUS" as the specimen shows them
+  # (configs/classifier-rumil.toml), and in seeds 4-5 US plates in dealer frames too
+  # (configs/classifier-rumil-us.toml); the five last epochs averaged into one model (`numberplate train average`).
+  rm -rf work/synth/classify-rumil work/synth/classify-usframes
+  numberplate synth classify --region ru-military --count 3000 --seed 33 --out work/synth/classify-rumil \
+    --backgrounds "$D/negatives" --fonts "$FONTS" --jobs "$JOBS"
+  numberplate synth classify --region us --count 3000 --seed 34 --out work/synth/classify-usframes \
+    --backgrounds "$D/negatives" --fonts "$FONTS" --jobs "$JOBS"
+  for seed in 1 2 3; do
+    numberplate train classifier --config configs/classifier-rumil.toml --init-from work/runs/classifier-plates-ft8-eu/last.pt \
+      --epochs 3 --lr 0.0003 --seed $seed --out work/runs/classifier-plates-rumil-s$seed
+  done
+  for seed in 4 5; do
+    numberplate train classifier --config configs/classifier-rumil-us.toml \
+      --init-from work/runs/classifier-plates-ft8-eu/last.pt --epochs 3 --lr 0.0003 --seed $seed \
+      --out work/runs/classifier-plates-rumil-us-s$seed
+  done
+  # --measure: the average is scored on the recipe's val splits, as a training epoch is (the card states it).
+  numberplate train average work/runs/classifier-plates-rumil-s{1,2,3}/last.pt \
+    work/runs/classifier-plates-rumil-us-s{4,5}/last.pt --out work/runs/classifier-plates-tenth.pt --measure
 fi
 
 if has export; then
-  numberplate export work/runs/classifier-plates-ft9-ua3/last.pt --out numberplate/weights/classifier-plates.onnx \
+  numberplate export work/runs/classifier-plates-tenth.pt --out numberplate/weights/classifier-plates.onnx \
     --name classifier-plates
 fi
 

@@ -11,7 +11,7 @@ from numberplate.cli.main import main  # noqa: E402
 from numberplate.errors import ConfigError  # noqa: E402
 from numberplate.models.crnn import CRNNConfig  # noqa: E402
 from numberplate.stages.recognize import Recognizer  # noqa: E402
-from numberplate.train.average import average_checkpoints  # noqa: E402
+from numberplate.train.average import average_checkpoints, write_average  # noqa: E402
 from numberplate.train.export import export_checkpoint  # noqa: E402
 from numberplate.train.loop import LoopConfig, fit, load_checkpoint, save_checkpoint  # noqa: E402
 from numberplate.train.ocr import DataSource, OcrTask, OcrTrainConfig  # noqa: E402
@@ -50,6 +50,25 @@ def test_the_average_is_the_mean_of_the_weights_and_exports(two_runs, tmp_path, 
     assert card["averaged_from"] == [str(first), str(second)]
     reading = Recognizer(model=tmp_path / "soup.onnx")(next((ocr_dataset / "val" / "img").glob("*.png")))
     assert 0.0 <= reading.confidence <= 1.0
+
+
+def test_measure_scores_the_average_on_its_recipes_val_split(two_runs, tmp_path):
+    first, second = two_runs
+    out = tmp_path / "soup.pt"
+    assert main(["train", "average", str(first), str(first), "--out", str(out), "--measure"]) == 0
+    measured = load_checkpoint(out)["val"]
+    # The mean of a checkpoint with itself is that checkpoint: the same validation metrics as its training run's.
+    assert measured == pytest.approx(load_checkpoint(first)["val"])
+    assert set(measured) >= {"acc", "acc/ds", "cer/ds"}
+    card = export_checkpoint(out, tmp_path / "soup.onnx")
+    assert card["metrics"]["val"] == pytest.approx(measured)
+
+    state = load_checkpoint(first)
+    del state["task"]["recipe"]
+    bare = tmp_path / "bare.pt"
+    save_checkpoint(bare, state)
+    with pytest.raises(ConfigError, match="holds no recipe"):
+        write_average([bare, bare], tmp_path / "x.pt", measure_val=True)
 
 
 def test_checkpoints_of_other_models_do_not_average(two_runs, tmp_path):

@@ -88,6 +88,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         epilog="Example: numberplate train average runs/ocr-a/best.pt runs/ocr-b/best.pt --out runs/ocr-soup.pt")
     avg.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT", help="best.pt / last.pt files of the runs")
     avg.add_argument("--out", type=Path, required=True, help="the averaged checkpoint (.pt)")
+    avg.add_argument("--measure", action="store_true",
+                     help="measure the average on the val splits of the first checkpoint's recipe and keep the "
+                          "metrics in it (the exported card states them); loads that recipe's data")
     avg.set_defaults(func=run_average)
     return parser
 
@@ -184,6 +187,8 @@ def run_average(args) -> int:
     _need_torch()
     from numberplate.train.average import write_average
 
-    write_average(args.checkpoints, args.out)
+    averaged = write_average(args.checkpoints, args.out, measure_val=args.measure)
     print(f"wrote {args.out} (the mean of {len(args.checkpoints)} checkpoints)")
+    if "val" in averaged:
+        print(f"validation: {averaged['val']}")
     return 0

@@ -21,7 +21,8 @@ def average_checkpoints(paths: Sequence[str | Path]) -> dict:
     """The mean of the checkpoints' weights, as a checkpoint of the first one's task.
 
     Floating-point tensors (weights and batch-norm statistics) are averaged; integer buffers (batch counts)
-    are the first checkpoint's. The result carries no validation metrics: it has not been measured.
+    are the first checkpoint's. The result carries no validation metrics: it has not been measured (see
+    :func:`measure`).
 
     Raises:
         ConfigError: fewer than two checkpoints, or one whose task kind, architecture or tensors differ from the
@@ -55,12 +56,52 @@ def _check_same_model(first: dict, first_path: Path, state: dict, path: Path) ->
             raise ConfigError(f"{path}: {key} is {tuple(theirs[key].shape)}, {tuple(tensor.shape)} in {first_path}")
 
 
-def write_average(paths: Sequence[str | Path], out: str | Path) -> dict:
-    """Average ``paths`` into the checkpoint ``out`` (written atomically); return it."""
+def _task_types(kind: str):
+    """(recipe dataclass, task class) of a stage, imported when needed."""
+    if kind == "ocr":
+        from numberplate.train.ocr import OcrTask, OcrTrainConfig
+        return OcrTrainConfig, OcrTask
+    if kind == "classify":
+        from numberplate.train.classify import ClassifyTask, ClassifyTrainConfig
+        return ClassifyTrainConfig, ClassifyTask
+    if kind == "detect":
+        from numberplate.train.detect import DetectTask, DetectTrainConfig
+        return DetectTrainConfig, DetectTask
+    if kind == "refine":
+        from numberplate.train.refine import RefineTask, RefineTrainConfig
+        return RefineTrainConfig, RefineTask
+    raise ConfigError(f"cannot measure a {kind!r} checkpoint")
+
+
+def measure(checkpoint: dict, where: str = "the average") -> dict[str, float]:
+    """Validation metrics of a checkpoint on the val splits of its own recipe, as a training epoch records them
+    (so that the exported card states them like any trained model's)."""
+    from numberplate.train.config import from_dict
+
+    task_info = checkpoint.get("task", {})
+    recipe = task_info.get("recipe")
+    if not isinstance(recipe, dict):
+        raise ConfigError(f"{where}: its checkpoint holds no recipe to find the validation data by")
+    config_type, task_type = _task_types(task_info.get("kind"))
+    config = from_dict(config_type, recipe, f"{where}: recipe")
+    config.init_from = None  # the weights are the checkpoint's
+    task = task_type(config)
+    model = task.build_model()
+    model.load_state_dict(checkpoint["model"])
+    model.eval()
+    with torch.no_grad():
+        return task.evaluate(model, "val", torch.device("cpu"))
+
+
+def write_average(paths: Sequence[str | Path], out: str | Path, measure_val: bool = False) -> dict:
+    """Average ``paths`` into the checkpoint ``out`` (written atomically); return it. With ``measure_val`` the
+    average is measured on its recipe's val splits first and the metrics kept in the checkpoint (``val``)."""
     out = Path(out)
     if out.suffix != ".pt":
         raise ConfigError(f"{out}: an averaged checkpoint is a .pt file")
     averaged = average_checkpoints(paths)
+    if measure_val:
+        averaged["val"] = measure(averaged, str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(out, averaged)
     return averaged
