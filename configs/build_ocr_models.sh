@@ -95,7 +95,8 @@ if has finetune; then
   numberplate train ocr --config configs/ocr-latin-tall.toml --init-from work/runs/ocr-latin-tall/best.pt \
     --epochs 6 --lr 0.0005 --out work/runs/ocr-latin-tall3
   # Then 5 low-rate epochs with dim crops stretched to 180 grey levels (model.min_contrast), and 5 more with
-  # crops shrunk and JPEG-compressed as far plates in photos are: the shipped one.
+  # crops shrunk and JPEG-compressed as far plates in photos are: the shipped one. (It saw work/synth/other drawn
+  # before the US plates in dealer frames of 2026-11-30's ninth session; the synth stage above draws them now.)
   numberplate train ocr --config configs/ocr-latin-contrast.toml --out work/runs/ocr-latin-contrast
   numberplate train ocr --config configs/ocr-latin-photo.toml --out work/runs/ocr-latin-photo
 fi
