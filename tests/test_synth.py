@@ -228,6 +228,23 @@ def test_a_dealer_frame_covers_the_edges_and_leaves_the_number_row(fonts):
     assert worded >= 8
 
 
+def test_russian_military_plates_carry_no_flag_beside_rus(fonts):
+    def flag_pixels(code: str, seed: int) -> tuple[int, int]:
+        spec = get_spec(code)
+        image = render_plate(spec, spec.sample_text(random.Random(seed)), np.random.default_rng(seed), fonts,
+                             px_per_mm=1.0).image.astype(int)
+        h, w = image.shape[:2]
+        corner = image[int(h * 0.7):, int(w * 0.85):]  # under the region digits, right of "RUS"
+        blue = int(((corner[:, :, 2] - corner[:, :, 0]) > 80).sum())
+        red = int(((corner[:, :, 0] - corner[:, :, 2]) > 100).sum())
+        return blue, red
+
+    for seed in range(3):
+        blue, red = flag_pixels("ru", seed)
+        assert blue > 50 and red > 50
+        assert flag_pixels("ru-military", seed) == (0, 0)
+
+
 def test_russian_region_box_takes_what_follows_the_types_number(fonts):
     # Taxi `MM 000 55`, trailer `MM 0000 55`: from the text alone `AB123177` could be either split.
     def printed(code, text):

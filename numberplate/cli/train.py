@@ -84,7 +84,8 @@ def register(subparsers) -> argparse.ArgumentParser:
         "average", help="average the weights of fine-tunes of one model (a model soup)",
         description="Average the weights of checkpoints fine-tuned from one start (other seeds, other data mixes) "
                     "into one checkpoint: often better than each, at no cost at inference. Export it with "
-                    "`numberplate export`; measure it before shipping: it has no validation metrics of its own.",
+                    "`numberplate export`. It has no validation metrics of its own: --measure scores it on its recipe's "
+                    "val splits; measure it on your test sets too before shipping it.",
         epilog="Example: numberplate train average runs/ocr-a/best.pt runs/ocr-b/best.pt --out runs/ocr-soup.pt")
     avg.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT", help="best.pt / last.pt files of the runs")
     avg.add_argument("--out", type=Path, required=True, help="the averaged checkpoint (.pt)")

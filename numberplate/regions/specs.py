@@ -194,7 +194,7 @@ SPECS: tuple[RegionSpec, ...] = (
     RegionSpec("ru-military", "ru", "Russia, military (black)", RU_LETTERS, ("####LL##",),
                # No flag beside "RUS" (the Nomeroff specimen `8658 AT 50`, PLATES.md).
                style=PlateStyle(background=(25, 25, 28), foreground=(238, 238, 238), fonts=GOST_FONTS,
-                                options={"region_digits": True, "flag": False}), weight=0.4, twins=O_ZERO_TWINS),
+                                options={"region_digits": True, "rus_flag": False}), weight=0.4, twins=O_ZERO_TWINS),
     RegionSpec("ru-moto", "ru", "Russia, type 4 motorcycle (digits / letters + region)", RU_LETTERS,
                ("####LL##",), count_lines=2, line_slices=(((0, 4),), ((4, 8),)),
                style=PlateStyle(size_mm=(245, 160), fonts=GOST_FONTS), weight=0.3, twins=O_ZERO_TWINS),

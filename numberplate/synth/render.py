@@ -642,8 +642,8 @@ def render_plate(spec: RegionSpec, text: str, rng: np.random.Generator, fonts: F
             small = _label_font(fonts, max(7, int(plate_h * 0.2)))
             draw.text((right + box_w * 0.38, plate_h * 0.82), "RUS", font=small, fill=foreground, anchor="mm")
             fx, fy, fw, fh = right + box_w * 0.68, plate_h * 0.74, box_w * 0.22, plate_h * 0.16
-            for k, c in enumerate(((245, 245, 245), (0, 57, 166), (213, 43, 30))):
-                if style.options.get("flag", True):  # military plates: "RUS" alone
+            if style.options.get("rus_flag", True):  # military plates: "RUS" alone
+                for k, c in enumerate(((245, 245, 245), (0, 57, 166), (213, 43, 30))):
                     draw.rectangle((fx, fy + k * fh / 3, fx + fw, fy + (k + 1) * fh / 3), fill=c)
         plate = np.array(image)
         # Russian region digits sit high in their box, above "RUS" and the flag; others fill it when the type
