@@ -86,7 +86,7 @@ if has finetune; then
   # given their countries (configs/classifier-eu-one-line.toml): the seventh named 29.8% of their test split.
   numberplate train classifier --config configs/classifier-eu-one-line.toml \
     --init-from work/runs/classifier-plates-ft7/last.pt --epochs 12 --lr 0.001 --out work/runs/classifier-plates-ft8-eu
-  # Ninth (the shipped one, last epoch; 2026-11-30, seventh session): 3 epochs at lr 3e-4 with the UA three-line
+  # Ninth (shipped until 2026-11-30, ninth session; last epoch; seventh session): 3 epochs at lr 3e-4 with the UA three-line
   # plates as the specimen shows them (configs/classifier-ua3.toml): the eighth named 14% of degraded copies of the
   # specimen Ukrainian. (Shipped from run work/runs/classifier-plates-ft9-ua3b.)
   rm -rf work/synth/classify-ua3
