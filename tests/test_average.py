@@ -107,3 +107,46 @@ def test_averaging_keeps_the_first_checkpoints_task(two_runs):
     assert averaged["task"] == load_checkpoint(first)["task"]
     assert dataclasses.asdict(TINY)["rnn_hidden"] == averaged["task"]["model"]["rnn_hidden"]
     assert np.isfinite(sum(float(v.float().sum()) for v in averaged["model"].values()))
+
+
+def test_repeated_fine_tunes_can_keep_their_average(two_runs, ocr_dataset, tmp_path):
+    import json
+
+    from numberplate.train.loop import fit_runs
+
+    first, _ = two_runs
+    config = OcrTrainConfig(name="tiny", data=[DataSource(str(ocr_dataset))], samples_per_epoch=32, model=TINY,
+                            init_from=str(first), loop=LoopConfig(epochs=1, batch_size=16, threads=1, runs=2,
+                                                                  seed=3, average=True))
+    result = fit_runs(OcrTask(config), config.loop, tmp_path / "runs")
+    summary = json.loads((tmp_path / "runs" / "runs.json").read_text())
+    assert [r["seed"] for r in summary["runs"]] == [3, 4]
+    assert set(summary["average"]) == {"val", "test", "kept"} and "acc" in summary["average"]["test"]
+    average = load_checkpoint(tmp_path / "runs" / "average.pt")
+    assert len(average["averaged_from"]) == 2 and average["val"] == summary["average"]["val"]
+    kept = (tmp_path / "runs" / "best.pt").read_bytes()
+    if summary["average"]["kept"]:
+        assert result.seed is None and kept == (tmp_path / "runs" / "average.pt").read_bytes()
+    else:
+        assert kept == (tmp_path / "runs" / f"seed-{result.seed}" / "best.pt").read_bytes()
+    best_test = max([r["test"]["acc"] for r in summary["runs"]] + [summary["average"]["test"]["acc"]])
+    assert result.test["acc"] == best_test
+
+
+def test_averaging_runs_needs_several_fine_tunes_of_one_start(ocr_dataset, tmp_path):
+    from numberplate.train.loop import fit_runs
+
+    scratch = OcrTrainConfig(name="tiny", data=[DataSource(str(ocr_dataset))], samples_per_epoch=32, model=TINY,
+                             loop=LoopConfig(epochs=1, batch_size=16, threads=1, runs=2, average=True))
+    with pytest.raises(ConfigError, match="needs a common start"):
+        fit_runs(OcrTask(scratch), scratch.loop, tmp_path / "a")
+    scratch.loop.runs = 1
+    with pytest.raises(ConfigError, match="needs --runs 2 or more"):
+        fit_runs(OcrTask(scratch), scratch.loop, tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_the_average_flag_reaches_the_loop_from_the_command_line(ocr_dataset, tmp_path, capsys):
+    assert main(["train", "ocr", "--data", str(ocr_dataset), "--runs", "2", "--average", "--epochs", "1",
+                 "--out", str(tmp_path / "run")]) == 2
+    assert "averaging runs needs a common start (--init-from)" in capsys.readouterr().err

@@ -29,6 +29,9 @@ def _add_run_arguments(parser: argparse.ArgumentParser, data_help: str, config_h
     parser.add_argument("--lr", type=float)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--runs", type=int, help="train K times with seeds seed..seed+K-1, keep the best on test")
+    parser.add_argument("--average", action="store_true", default=None,
+                        help="with --runs K and --init-from: also average the K runs' weights and keep the "
+                             "average if it is best on test")
     parser.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
     parser.add_argument("--init-from", help="checkpoint to fine-tune from")
@@ -108,7 +111,7 @@ def _apply_overrides(config, args, fields: tuple[str, ...]) -> None:
         value = getattr(args, attr, None)
         if value is not None:
             setattr(config, attr, value)
-    for attr in ("epochs", "batch_size", "lr", "seed", "runs", "device", "threads"):
+    for attr in ("epochs", "batch_size", "lr", "seed", "runs", "device", "threads", "average"):
         value = getattr(args, attr, None)
         if value is not None:
             setattr(config.loop, attr, value)

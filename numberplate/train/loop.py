@@ -43,6 +43,8 @@ class LoopConfig:
         seed: random seed of the first run.
         runs: repeat training with seeds seed, seed+1, ...; keep the run best on the test split.
         grad_clip: clip gradient norm to this value (0 = off).
+        average: with several runs fine-tuned from one start (the recipe's ``init_from``), also average their
+            best checkpoints (see :mod:`numberplate.train.average`) and keep the average if it is best on test.
     """
 
     epochs: int = 30
@@ -55,6 +57,7 @@ class LoopConfig:
     seed: int = 0
     runs: int = 1
     grad_clip: float = 5.0
+    average: bool = False
 
 
 class Task(Protocol):
@@ -83,7 +86,7 @@ class FitResult:
     best_epoch: int
     best_val: dict[str, float]
     test: dict[str, float] = field(default_factory=dict)
-    seed: int = 0
+    seed: int | None = 0  # None: the average of several runs
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -244,24 +247,51 @@ def fit_runs(task: Task, config: LoopConfig, run_dir: str | Path, resume: bool =
     """Train ``config.runs`` times with seeds ``seed, seed+1, ...`` and keep the best on the test split.
 
     With one run the run folder is ``run_dir`` itself; with several each run goes to ``run_dir/seed-N``
-    and the winner's checkpoint is copied to ``run_dir/best.pt`` with a ``runs.json`` summary.
+    and the winner's checkpoint is copied to ``run_dir/best.pt`` with a ``runs.json`` summary. With
+    ``config.average`` the runs' mean (``run_dir/average.pt``) competes too; its seed is reported as None.
     """
     run_dir = Path(run_dir)
+    if config.average and config.runs <= 1:
+        raise ConfigError("averaging runs needs --runs 2 or more")
+    if config.average and not task.describe().get("recipe", {}).get("init_from"):
+        raise ConfigError("averaging runs needs a common start (--init-from): runs trained from scratch do not "
+                          "average")
     if config.runs <= 1:
         return fit(task, config, run_dir, resume=resume)
     results = []
     for index in range(config.runs):
         seed = config.seed + index
         results.append(fit(task, config, run_dir / f"seed-{seed}", seed=seed, resume=resume))
+    candidates = results + ([_fit_average(task, results, run_dir, select_device(config.device))]
+                            if config.average else [])
     key: Callable[[FitResult], float] = lambda r: r.test.get(task.monitor, -math.inf)  # noqa: E731
-    best = max(results, key=key)
+    best = max(candidates, key=key)
     shutil.copyfile(best.best_checkpoint, run_dir / "best.pt")
-    atomic_write_json(run_dir / "runs.json", {
-        "monitor": task.monitor, "best_seed": best.seed,
-        "runs": [{"seed": r.seed, "val": r.best_val, "test": r.test} for r in results]}, indent=2)
-    _log(f"[{task.name}] {config.runs} runs: test {task.monitor} "
-         f"{[round(key(r), 4) for r in results]}; kept seed {best.seed}")
+    summary = {"monitor": task.monitor, "best_seed": best.seed,
+               "runs": [{"seed": r.seed, "val": r.best_val, "test": r.test} for r in results]}
+    if config.average:
+        summary["average"] = {"val": candidates[-1].best_val, "test": candidates[-1].test,
+                              "kept": best is candidates[-1]}
+    atomic_write_json(run_dir / "runs.json", summary, indent=2)
+    kept = "the average" if best.seed is None else f"seed {best.seed}"
+    _log(f"[{task.name}] {config.runs} runs: test {task.monitor} {[round(key(r), 4) for r in results]}"
+         + (f", their average {key(candidates[-1]):.4f}" if config.average else "") + f"; kept {kept}")
     return FitResult(run_dir, run_dir / "best.pt", best.best_epoch, best.best_val, best.test, best.seed)
+
+
+def _fit_average(task: Task, results: list[FitResult], run_dir: Path, device: torch.device) -> FitResult:
+    """The mean of the runs' best checkpoints, measured on val and test like a run (``run_dir/average.pt``)."""
+    from numberplate.train.average import average_checkpoints
+
+    averaged = average_checkpoints([r.best_checkpoint for r in results])
+    model = task.build_model()
+    model.load_state_dict(averaged["model"])
+    model.to(device).eval()
+    with torch.no_grad():
+        val, test = task.evaluate(model, "val", device), task.evaluate(model, "test", device)
+    averaged["val"] = val
+    save_checkpoint(run_dir / "average.pt", averaged)
+    return FitResult(run_dir, run_dir / "average.pt", -1, val, test, None)
 
 
 def read_log(run_dir: Path) -> list[dict]:
