@@ -45,6 +45,10 @@ def test_the_average_is_the_mean_of_the_weights_and_exports(two_runs, tmp_path, 
             assert torch.equal(averaged["model"][key], tensor), key
     assert averaged["averaged_from"] == [str(first), str(second)]
     assert "val" not in averaged  # not measured: no metrics of its own
+    # A run folder stands for its best.pt.
+    by_folder = average_checkpoints([first.parent, second])
+    assert by_folder["averaged_from"][0] == str(first)
+    assert all(torch.equal(by_folder["model"][k], averaged["model"][k]) for k in averaged["model"])
 
     card = export_checkpoint(out, tmp_path / "soup.onnx")
     assert card["averaged_from"] == [str(first), str(second)]

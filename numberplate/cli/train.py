@@ -90,7 +90,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                     "`numberplate export`. It has no validation metrics of its own: --measure scores it on its recipe's "
                     "val splits; measure it on your test sets too before shipping it.",
         epilog="Example: numberplate train average runs/ocr-a/best.pt runs/ocr-b/best.pt --out runs/ocr-soup.pt")
-    avg.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT", help="best.pt / last.pt files of the runs")
+    avg.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT",
+                     help="best.pt / last.pt files of the runs, or run folders (their best.pt)")
     avg.add_argument("--out", type=Path, required=True, help="the averaged checkpoint (.pt)")
     avg.add_argument("--measure", action="store_true",
                      help="measure the average on the val splits of the first checkpoint's recipe and keep the "

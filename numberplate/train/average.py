@@ -18,7 +18,8 @@ from numberplate.train.loop import load_checkpoint, save_checkpoint
 
 
 def average_checkpoints(paths: Sequence[str | Path]) -> dict:
-    """The mean of the checkpoints' weights, as a checkpoint of the first one's task.
+    """The mean of the checkpoints' weights (files, or run folders: their ``best.pt``), as a checkpoint of the first
+    one's task.
 
     Floating-point tensors (weights and batch-norm statistics) are averaged; integer buffers (batch counts)
     are the first checkpoint's. The result carries no validation metrics: it has not been measured (see
@@ -30,6 +31,7 @@ def average_checkpoints(paths: Sequence[str | Path]) -> dict:
     """
     if len(paths) < 2:
         raise ConfigError("averaging needs at least two checkpoints")
+    paths = [_checkpoint_of(path) for path in paths]
     states = [load_checkpoint(path) for path in paths]
     first, first_path = states[0], Path(paths[0])
     for path, state in zip(paths[1:], states[1:]):
@@ -42,6 +44,12 @@ def average_checkpoints(paths: Sequence[str | Path]) -> dict:
             averaged[key] = tensor.clone()
     return {"model": averaged, "task": first["task"], "epoch": None, "seed": None,
             "averaged_from": [str(path) for path in paths]}
+
+
+def _checkpoint_of(path: str | Path) -> Path:
+    """A checkpoint file as given, or a run folder's ``best.pt``."""
+    path = Path(path)
+    return path / "best.pt" if path.is_dir() else path
 
 
 def _check_same_model(first: dict, first_path: Path, state: dict, path: Path) -> None:
