@@ -91,14 +91,17 @@ def measure(checkpoint: dict, where: str = "the average") -> dict[str, float]:
     if not isinstance(recipe, dict):
         raise ConfigError(f"{where}: its checkpoint holds no recipe to find the validation data by")
     config_type, task_type = _task_types(task_info.get("kind"))
-    config = from_dict(config_type, recipe, f"{where}: recipe")
-    config.init_from = None  # the weights are the checkpoint's
-    task = task_type(config)
-    model = task.build_model()
-    model.load_state_dict(checkpoint["model"])
-    model.eval()
+    task = task_type(from_dict(config_type, recipe, f"{where}: recipe"))
     with torch.no_grad():
-        return task.evaluate(model, "val", torch.device("cpu"))
+        return task.evaluate(model_of(checkpoint), "val", torch.device("cpu"))
+
+
+def model_of(checkpoint: dict) -> torch.nn.Module:
+    """The network of a checkpoint with its weights, in eval mode: built from the checkpoint's own architecture,
+    not through the task (whose ``build_model`` would first load the recipe's ``init_from`` weights)."""
+    from numberplate.train.export import build_from_checkpoint
+
+    return build_from_checkpoint(checkpoint)[0]
 
 
 def write_average(paths: Sequence[str | Path], out: str | Path, measure_val: bool = False) -> dict:

@@ -281,12 +281,10 @@ def fit_runs(task: Task, config: LoopConfig, run_dir: str | Path, resume: bool =
 
 def _fit_average(task: Task, results: list[FitResult], run_dir: Path, device: torch.device) -> FitResult:
     """The mean of the runs' best checkpoints, measured on val and test like a run (``run_dir/average.pt``)."""
-    from numberplate.train.average import average_checkpoints
+    from numberplate.train.average import average_checkpoints, model_of
 
     averaged = average_checkpoints([r.best_checkpoint for r in results])
-    model = task.build_model()
-    model.load_state_dict(averaged["model"])
-    model.to(device).eval()
+    model = model_of(averaged).to(device)
     with torch.no_grad():
         val, test = task.evaluate(model, "val", device), task.evaluate(model, "test", device)
     averaged["val"] = val
